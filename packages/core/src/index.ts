@@ -1,0 +1,47 @@
+export { LogMessage, type LogValue, type JsonValue } from './log-message.js';
+export { LogTemplate, compileTemplate } from './template.js';
+export type { ParseOptions } from './internal/syslog-parser.js';
+export { LogSource, type SourceClass } from './log-source.js';
+export {
+  LogDestination,
+  DestinationResult,
+  type DestinationResultCode,
+  type SendResult,
+  type DestinationClass,
+} from './log-destination.js';
+export {
+  AckTracker,
+  InstantAckTracker,
+  ConsecutiveAckTracker,
+  BatchedAckTracker,
+  type AckStatus,
+  type AckCallback,
+  type BookmarkAck,
+  type BatchedAckTrackerOptions,
+} from './ack-tracker.js';
+export {
+  defineConfig,
+  type PipelineConfig,
+  type SourceConfig,
+  type DestinationConfig,
+  type LogPathConfig,
+} from './config.js';
+export {
+  DEFAULT_DESTINATION_DRIVER_OPTIONS,
+  DEFAULT_SOURCE_DRIVER_OPTIONS,
+  type DestinationDriverOptions,
+  type SourceDriverOptions,
+} from './driver-options.js';
+export { Pipeline, type PipelineState, type PipelineOptions } from './pipeline.js';
+export type { ComponentStats, DropReason } from './stats.js';
+export type { Logger, LogLevel, InternalLogRecord } from './logger.js';
+export {
+  LogpathError,
+  ConfigError,
+  LifecycleError,
+  ParseError,
+  ErrorCode,
+  isLogpathError,
+  type ErrorCodeValue,
+} from './errors.js';
+export { NullDestination } from './destinations/null-destination.js';

@@ -1,0 +1,427 @@
+import { STATUS_ABORTED, STATUS_DELIVERED, STATUS_DROPPED } from '../ack-tracker.js';
+import type { DestinationDriverOptions } from '../driver-options.js';
+import { DestinationResult as R, type LogDestination } from '../log-destination.js';
+import type { LogMessage } from '../log-message.js';
+import type { Logger } from '../logger.js';
+import type { Counters, DropReason } from '../stats.js';
+import { DropReporter } from './drop-reporter.js';
+import type { MessageQueue } from './message-queue.js';
+import { settle } from './settle.js';
+
+/** Something that a full destination queue suspends: a flow-controlled source. */
+export interface Backpressured {
+  block(): void;
+  unblock(): void;
+}
+
+type State = 'created' | 'running' | 'stopping' | 'detaching' | 'stopped';
+
+const VALID_CODES = new Set<number>([R.DROP, R.ERROR, R.SUCCESS, R.QUEUED, R.NOT_CONNECTED, R.RETRY]);
+const YIELD_EVERY = 10_000;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Runs one destination: pops its queue, calls send/flush, and applies the
+ * result codes (ack, rewind, reopen, drop). One drain runs at a time; sync
+ * results never allocate a promise, so the per-message cost is a few calls.
+ */
+export class DestinationDriver {
+  readonly #dest: LogDestination<unknown>;
+  readonly #o: Required<DestinationDriverOptions>;
+  readonly #log: Logger;
+  readonly #drops: DropReporter;
+  readonly #feeders = new Set<Backpressured>();
+  #state: State = 'created';
+  #opened = false;
+  #scheduled = false;
+  #busy = false;
+  #suspended = false;
+  #suspendTimer: NodeJS.Timeout | undefined;
+  #batchTimer: NodeJS.Timeout | undefined;
+  #batchStart = 0;
+  #bytes = 0;
+  #errors = 0;
+  #retryCount = 0;
+  #full = false;
+  #dropReason: DropReason = 'destination-drop';
+  #idleWaiters: (() => void)[] = [];
+  /** Where dropped messages go instead of being lost (the fallback destination). */
+  fallback: DestinationDriver | undefined;
+
+  constructor(
+    readonly name: string,
+    dest: LogDestination<unknown>,
+    options: Required<DestinationDriverOptions>,
+    readonly queue: MessageQueue,
+    readonly counters: Counters,
+    logger: Logger,
+  ) {
+    this.#dest = dest;
+    this.#o = options;
+    this.#log = logger;
+    this.#drops = new DropReporter(logger, counters);
+  }
+
+  get instance(): LogDestination<unknown> {
+    return this.#dest;
+  }
+
+  /** Registers a flow-controlled source that this queue suspends when full. */
+  addFeeder(source: Backpressured): void {
+    this.#feeders.add(source);
+    if (this.#full) source.block();
+  }
+
+  start(): void {
+    this.#state = 'running';
+    this.#schedule(); // open at startup, as AxoSyslog's code does
+  }
+
+  /** Accepts a message from a log path. Never blocks; see logFifoSize. */
+  enqueue(msg: LogMessage, flowControl: boolean): void {
+    const c = this.counters;
+    c.received++;
+    if (this.#state === 'stopped') {
+      this.#drops.drop(msg, 'shutdown', STATUS_ABORTED, 'the destination is stopped');
+      return;
+    }
+    const q = this.queue;
+    if (q.length >= this.#o.logFifoSize) {
+      if (!flowControl) {
+        this.#drops.drop(msg, 'queue-full', STATUS_DROPPED, `queue full (logFifoSize=${this.#o.logFifoSize})`);
+        return;
+      }
+      // With flow control the message is kept: the sources' windows bound memory.
+      if (!this.#full) this.#setFull(true);
+    }
+    q.push(msg);
+    if (!this.#scheduled) this.#schedule();
+  }
+
+  /** Resolves once the queue is empty and nothing is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Drains within `timeoutMs`, then closes and deinits. Returns the messages
+   * left in the queue count; with `keepQueue` they stay queued (reload),
+   * otherwise they are reported as aborted.
+   */
+  async stop(timeoutMs: number, keepQueue = false): Promise<number> {
+    if (this.#state === 'stopped') return 0;
+    this.#state = keepQueue ? 'detaching' : 'stopping';
+    if (!keepQueue) this.#flushNow();
+    // Detaching waits only for the call in flight, so its result is applied before the queue moves on.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      keepQueue ? this.#whenNotBusy() : this.whenIdle(),
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.#state = 'stopped';
+    if (keepQueue) this.queue.rewind();
+    clearTimeout(this.#suspendTimer);
+    clearTimeout(this.#batchTimer);
+    const left = this.queue.length + this.queue.backlog;
+    if (!keepQueue && left > 0) {
+      this.#log.error(`${left} messages still queued at shutdown were not delivered (counted as dropped: shutdown)`);
+      this.queue.drainAll((m) => this.#drops.silent(m, 'shutdown', STATUS_ABORTED));
+    }
+    this.#setFull(false);
+    this.#drops.flush();
+    if (this.#opened) await this.#call('close', () => this.#dest.close());
+    this.#opened = false;
+    await this.#call('deinit', () => this.#dest.deinit());
+    this.#wakeIdle();
+    return keepQueue ? left : 0;
+  }
+
+  #whenNotBusy(): Promise<void> {
+    if (!this.#busy) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#busy || this.#suspended) return;
+    if (this.#state !== 'running' && this.#state !== 'stopping') return;
+    this.#scheduled = true;
+    setImmediate(this.#drainBound);
+  }
+
+  readonly #drainBound = (): void => {
+    this.#scheduled = false;
+    if (this.#busy || this.#suspended) return;
+    this.#busy = true;
+    this.#drain().then(this.#afterDrain, (err: unknown) => {
+      this.#log.error('internal error in the destination driver', err);
+      this.#afterDrain();
+    });
+  };
+
+  readonly #afterDrain = (): void => {
+    this.#busy = false;
+    if (this.#state === 'detaching') this.#wakeIdle();
+    else if (this.queue.length > 0 && !this.#suspended) this.#schedule();
+    else if (this.#isIdle()) this.#wakeIdle();
+  };
+
+  async #drain(): Promise<void> {
+    if (!this.#opened && !(await this.#open())) {
+      this.#suspend(this.#o.timeReopen, false);
+      return;
+    }
+    const q = this.queue;
+    const dest = this.#dest;
+    const o = this.#o;
+    let sent = 0;
+    for (;;) {
+      if (this.#state === 'detaching' || this.#state === 'stopped') return;
+      const msg = q.pop();
+      if (msg === undefined) break;
+      const size = msg.size;
+      this.counters.bytes += size;
+      this.#bytes += size;
+      let r: unknown;
+      try {
+        r = dest.send(msg);
+        if (isThenable(r)) r = await r;
+      } catch (err) {
+        this.#log.error('send() threw; counted as ERROR', err);
+        this.counters.errors++;
+        r = R.ERROR;
+      }
+      let code = this.#code(r, 'send');
+      if (code === R.QUEUED) {
+        if (q.backlog === 1) this.#batchStart = Date.now();
+        if (q.backlog < o.batchLines && this.#bytes < o.batchBytes) continue;
+        code = await this.#flushCall();
+      }
+      if (!this.#handle(code)) return;
+      if (++sent >= YIELD_EVERY) {
+        // Let sources and timers run during a long drain.
+        sent = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+    if (q.backlog === 0) return;
+    if (o.batchTimeout > 0 && this.#state === 'running') {
+      const wait = this.#batchStart + o.batchTimeout - Date.now();
+      if (wait > 0) {
+        this.#batchTimer ??= setTimeout(this.#onBatchTimeout, wait);
+        return;
+      }
+    }
+    this.#handle(await this.#flushCall());
+  }
+
+  readonly #onBatchTimeout = (): void => {
+    this.#batchTimer = undefined;
+    this.#flushNow();
+  };
+
+  /** Flushes a pending batch at the next drain, without waiting for batchTimeout. */
+  #flushNow(): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    this.#batchStart = 0;
+    if (this.queue.backlog > 0 && !this.#busy && !this.#suspended) {
+      this.#busy = true;
+      this.#flushCall()
+        .then((code) => this.#handle(code))
+        .then(this.#afterDrain, (err: unknown) => {
+          this.#log.error('internal error in the destination driver', err);
+          this.#afterDrain();
+        });
+    }
+  }
+
+  async #flushCall(): Promise<number> {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    let r: unknown;
+    try {
+      r = this.#dest.flush();
+      if (isThenable(r)) r = await r;
+    } catch (err) {
+      this.#log.error('flush() threw; counted as ERROR', err);
+      this.counters.errors++;
+      return R.ERROR;
+    }
+    if (r === undefined) return R.SUCCESS;
+    const code = this.#code(r, 'flush');
+    if (code === R.QUEUED) {
+      this.#log.error('flush() returned QUEUED, which only send() may return; counted as ERROR');
+      return R.ERROR;
+    }
+    return code;
+  }
+
+  #code(r: unknown, what: string): number {
+    if (r === true) return R.SUCCESS;
+    if (r === false) return R.ERROR;
+    if (typeof r === 'number' && VALID_CODES.has(r)) return r;
+    this.#log.error(`${what}() returned ${String(r)}, not a result code or boolean; counted as ERROR`);
+    this.counters.errors++;
+    return R.ERROR;
+  }
+
+  /** Applies a result to the current batch; false when the driver is now suspended. */
+  #handle(code: number): boolean {
+    const q = this.queue;
+    switch (code) {
+      case R.SUCCESS:
+        this.#errors = 0;
+        this.#retryCount = 0;
+        this.#bytes = 0;
+        q.ackBacklog(this.#delivered);
+        this.#checkFull();
+        return true;
+      case R.DROP:
+        this.#errors = 0;
+        this.#dropBacklog('destination-drop', 'the destination returned DROP');
+        return true;
+      case R.ERROR:
+        if (++this.#errors >= this.#o.retries) {
+          this.#errors = 0;
+          this.#dropBacklog('retries-exhausted', `ERROR ${this.#o.retries} times (retries=${this.#o.retries})`);
+          return true;
+        }
+        this.#rewind();
+        this.#suspend(this.#o.timeReopen, true);
+        return false;
+      case R.RETRY:
+        if (++this.#retryCount < this.#o.retries) {
+          this.#rewind();
+          return true;
+        }
+        this.#log.warn(`RETRY ${this.#o.retries} times; reconnecting`);
+        return this.#handle(R.NOT_CONNECTED);
+      case R.NOT_CONNECTED:
+        this.#retryCount = 0;
+        this.#rewind();
+        void this.#disconnect();
+        this.#suspend(this.#o.timeReopen, false);
+        return false;
+      default:
+        return this.#handle(R.ERROR);
+    }
+  }
+
+  readonly #delivered = (m: LogMessage): void => {
+    this.counters.delivered++;
+    settle(m, STATUS_DELIVERED);
+  };
+
+  readonly #dropped = (m: LogMessage): void => {
+    const fb = this.fallback;
+    if (fb !== undefined) {
+      // The fallback takes over this delivery; the message stays pending until it is done there.
+      this.counters.drop(this.#dropReason);
+      m._pending++;
+      fb.enqueue(m, true);
+      settle(m, STATUS_DELIVERED);
+      return;
+    }
+    this.#drops.silent(m, this.#dropReason, STATUS_DROPPED);
+  };
+
+  #dropBacklog(reason: DropReason, why: string): void {
+    const n = this.queue.backlog;
+    this.#bytes = 0;
+    this.#dropReason = reason;
+    this.#log.error(
+      `dropped ${n} message${n === 1 ? '' : 's'}: ${why}` +
+        (this.fallback ? `; sent to fallback ${this.fallback.name}` : ''),
+    );
+    this.queue.ackBacklog(this.#dropped);
+    this.#checkFull();
+  }
+
+  #rewind(): void {
+    this.counters.retried++;
+    this.#bytes = 0;
+    this.queue.rewind();
+  }
+
+  async #open(): Promise<boolean> {
+    let ok = await this.#call('open', () => this.#dest.open());
+    if (ok) ok = (await this.#call('isOpened', () => this.#dest.isOpened())) !== false;
+    if (ok === false) {
+      this.counters.errors++;
+      this.#log.warn(`open() failed; retrying in ${this.#o.timeReopen} ms`);
+    }
+    this.#opened = ok !== false;
+    return this.#opened;
+  }
+
+  async #disconnect(): Promise<void> {
+    if (!this.#opened) return;
+    this.#opened = false;
+    await this.#call('close', () => this.#dest.close());
+  }
+
+  /** Calls a plugin method; exceptions are logged and become `false`. */
+  async #call(what: string, fn: () => unknown): Promise<unknown> {
+    try {
+      const r = fn();
+      const v = isThenable(r) ? await r : r;
+      return v === undefined ? true : v;
+    } catch (err) {
+      this.counters.errors++;
+      this.#log.error(`${what}() threw`, err);
+      return false;
+    }
+  }
+
+  #suspend(ms: number, checkOpened: boolean): void {
+    this.#suspended = true;
+    this.counters.suspended = 1;
+    clearTimeout(this.#suspendTimer);
+    this.#suspendTimer = setTimeout(() => {
+      this.#suspendTimer = undefined;
+      this.#suspended = false;
+      this.counters.suspended = 0;
+      if (checkOpened && this.#opened) {
+        let opened = true;
+        try {
+          opened = this.#dest.isOpened() !== false;
+        } catch (err) {
+          this.#log.error('isOpened() threw', err);
+          opened = false;
+        }
+        if (!opened) void this.#disconnect();
+      }
+      if (this.#state === 'stopped') return;
+      this.#schedule();
+    }, ms);
+  }
+
+  #setFull(full: boolean): void {
+    if (this.#full === full) return;
+    this.#full = full;
+    for (const f of this.#feeders) {
+      if (full) f.block();
+      else f.unblock();
+    }
+  }
+
+  #checkFull(): void {
+    if (this.#full && this.queue.length + this.queue.backlog < this.#o.logFifoSize) this.#setFull(false);
+  }
+
+  #isIdle(): boolean {
+    return !this.#busy && this.queue.length === 0 && this.queue.backlog === 0;
+  }
+
+  #wakeIdle(): void {
+    const w = this.#idleWaiters;
+    if (w.length === 0) return;
+    this.#idleWaiters = [];
+    for (const resolve of w) resolve();
+  }
+}

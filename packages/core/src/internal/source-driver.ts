@@ -1,0 +1,285 @@
+import { STATUS_DELIVERED } from '../ack-tracker.js';
+import type { SourceDriverOptions } from '../driver-options.js';
+import { ErrorCode, LogpathError } from '../errors.js';
+import type { AckOwner, LogMessage } from '../log-message.js';
+import type { LogSource } from '../log-source.js';
+import type { Logger } from '../logger.js';
+import type { Counters } from '../stats.js';
+import type { Backpressured, DestinationDriver } from './destination-driver.js';
+import { ForkOwner, settle } from './settle.js';
+import { kHost, type SourceHost } from './source-host.js';
+
+/** One log path as seen from a source. */
+export interface Route {
+  readonly filter: ((msg: LogMessage) => boolean) | undefined;
+  readonly rewrite: ((msg: LogMessage) => void) | undefined;
+  readonly destinations: readonly DestinationDriver[];
+  readonly flowControl: boolean;
+}
+
+/**
+ * Runs one source: binds it to the runtime, restarts `run()` after a crash,
+ * routes posted messages into log paths and keeps the window. Per message: a
+ * few counter updates and one queue push per destination.
+ */
+export class SourceDriver implements SourceHost, AckOwner, Backpressured {
+  readonly #src: LogSource<unknown>;
+  readonly #o: Required<SourceDriverOptions>;
+  readonly #log: Logger;
+  readonly #routes: readonly Route[];
+  /** Whether acks (not routing) free window slots: some path is flow-controlled. */
+  readonly #holdWindow: boolean;
+  readonly #wakeAt: number;
+  #inFlight = 0;
+  #blocked = 0;
+  #suspended = false;
+  #transport: string | undefined;
+  #batch: LogMessage[] = [];
+  #waiters: (() => void)[] = [];
+  #running: Promise<void> | undefined;
+  #exitRequested = false;
+  #restartTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+
+  constructor(
+    readonly name: string,
+    source: LogSource<unknown>,
+    options: Required<SourceDriverOptions>,
+    routes: readonly Route[],
+    readonly counters: Counters,
+    logger: Logger,
+  ) {
+    this.#src = source;
+    this.#o = options;
+    this.#routes = routes;
+    this.#log = logger;
+    this.#holdWindow = routes.some((r) => r.flowControl);
+    // Wake with a quarter of the window free, so suspend/wakeup do not ping-pong per message.
+    this.#wakeAt = options.logIwSize - Math.max(1, Math.floor(options.logIwSize / 4));
+    source[kHost] = this;
+    for (const r of routes) if (r.flowControl) for (const d of r.destinations) d.addFeeder(this);
+  }
+
+  get instance(): LogSource<unknown> {
+    return this.#src;
+  }
+
+  get exitRequested(): boolean {
+    return this.#exitRequested;
+  }
+
+  get hasRoom(): boolean {
+    return this.#inFlight < this.#o.logIwSize && this.#blocked === 0;
+  }
+
+  /** Messages posted and not yet acknowledged (or routed, without flow control). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  start(): void {
+    this.#running = this.#runLoop();
+  }
+
+  post(msg: LogMessage): boolean {
+    const tracker = this.#src.ackTracker;
+    if (tracker !== undefined) {
+      if (msg.bookmark === undefined) {
+        throw new LogpathError(
+          ErrorCode.MISSING_BOOKMARK,
+          `${this.#src.persistName}: an ackTracker is set, so every posted message needs a bookmark (new LogMessage(text, bookmark) or setBookmark())`,
+        );
+      }
+      tracker._track(msg);
+    }
+    if (this.#transport !== undefined) msg.set('TRANSPORT', this.#transport);
+    msg._owner = this;
+    msg._pending = 1;
+    msg._status = STATUS_DELIVERED;
+    this.#inFlight++;
+    this.counters.received++;
+    if (this.#src.autoCloseBatches) this.#route(msg);
+    else this.#batch.push(msg);
+    if (this.#inFlight >= this.#o.logIwSize || this.#blocked > 0) {
+      if (!this.#suspended) this.#suspend();
+      return false;
+    }
+    return true;
+  }
+
+  closeBatch(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    for (let i = 0; i < batch.length; i++) this.#route(batch[i]!);
+  }
+
+  setTransport(name: string): void {
+    this.#transport = name;
+  }
+
+  waitForWindow(): Promise<void> {
+    if (this.hasRoom || this.#exitRequested) return Promise.resolve();
+    if (!this.#src.autoCloseBatches) this.closeBatch(); // an unclosed batch would never free the window
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #route(msg: LogMessage): void {
+    const routes = this.#routes;
+    const n = routes.length;
+    for (let i = 0; i < n; i++) {
+      const r = routes[i]!;
+      let m = msg;
+      try {
+        if (r.filter !== undefined && !r.filter(msg)) continue;
+        if (r.rewrite !== undefined) {
+          if (n > 1) {
+            // Another path must not see this path's rewrite.
+            m = msg.clone();
+            m._owner = new ForkOwner(msg);
+            m._pending = 1;
+            msg._pending++;
+          }
+          r.rewrite(m);
+        }
+      } catch (err) {
+        this.counters.errors++;
+        this.#log.error('a log path filter or rewrite threw; the message skips that path', err);
+        if (m !== msg) settle(m, STATUS_DELIVERED);
+        continue;
+      }
+      const dests = r.destinations;
+      for (let j = 0; j < dests.length; j++) {
+        m._pending++;
+        dests[j]!.enqueue(m, r.flowControl);
+      }
+      if (m !== msg) settle(m, STATUS_DELIVERED);
+    }
+    this.counters.posted++;
+    if (!this.#holdWindow) this.#release();
+    settle(msg, STATUS_DELIVERED); // the routing guard
+  }
+
+  /** AckOwner: every destination is done with `msg`. */
+  complete(msg: LogMessage): void {
+    if (this.#holdWindow) this.#release();
+    const tracker = this.#src.ackTracker;
+    if (tracker !== undefined) {
+      try {
+        tracker._ack(msg, msg._status);
+      } catch (err) {
+        this.counters.errors++;
+        this.#log.error('the ack callback threw', err);
+      }
+    }
+  }
+
+  #release(): void {
+    this.#inFlight--;
+    if (this.#suspended && this.#inFlight <= this.#wakeAt && this.#blocked === 0) this.#wakeup();
+  }
+
+  block(): void {
+    this.#blocked++;
+    if (!this.#suspended) this.#suspend();
+  }
+
+  unblock(): void {
+    this.#blocked--;
+    if (this.#suspended && this.#blocked === 0 && this.#inFlight <= this.#wakeAt) this.#wakeup();
+  }
+
+  #suspend(): void {
+    this.#suspended = true;
+    this.counters.suspended = 1;
+    if (this.#src.suspend !== undefined) this.#hook('suspend');
+  }
+
+  #wakeup(): void {
+    this.#suspended = false;
+    this.counters.suspended = 0;
+    if (this.#src.wakeup !== undefined) this.#hook('wakeup');
+    this.#resolveWaiters();
+  }
+
+  #hook(name: 'suspend' | 'wakeup'): void {
+    try {
+      this.#src[name]?.();
+    } catch (err) {
+      this.counters.errors++;
+      this.#log.error(`${name}() threw`, err);
+    }
+  }
+
+  #resolveWaiters(): void {
+    const w = this.#waiters;
+    if (w.length === 0) return;
+    this.#waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  async #runLoop(): Promise<void> {
+    while (!this.#exitRequested) {
+      try {
+        await this.#src.run();
+        if (!this.#exitRequested) this.#log.info('run() returned: the source has finished');
+        break;
+      } catch (err) {
+        this.counters.errors++;
+        this.#log.error(`run() failed; restarting it in ${this.#o.timeReopen} ms`, err);
+        if (this.#exitRequested) break;
+        await new Promise<void>((resolve) => {
+          this.#restartTimer = { timer: setTimeout(resolve, this.#o.timeReopen), resolve };
+        });
+        this.#restartTimer = undefined;
+      }
+    }
+    this.closeBatch();
+  }
+
+  /**
+   * Asks the source to stop and waits for `run()` to return, up to `timeoutMs`.
+   * Messages of an unclosed batch are handed on, never lost.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    if (!this.#exitRequested) {
+      this.#exitRequested = true;
+      this.#src._abort();
+      if (this.#restartTimer) {
+        clearTimeout(this.#restartTimer.timer);
+        this.#restartTimer.resolve();
+      }
+      this.#resolveWaiters();
+      try {
+        await this.#src.requestExit();
+      } catch (err) {
+        this.counters.errors++;
+        this.#log.error('requestExit() threw', err);
+      }
+    }
+    if (this.#running) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        this.#running.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) this.#log.warn(`run() did not return within ${timeoutMs} ms of requestExit()`);
+    }
+    this.closeBatch();
+  }
+
+  /** Releases the source after stop: stops its tracker, calls deinit(). */
+  async deinit(): Promise<void> {
+    try {
+      this.#src.ackTracker?._close();
+    } catch (err) {
+      this.#log.error('the ack tracker failed to close', err);
+    }
+    try {
+      await this.#src.deinit();
+    } catch (err) {
+      this.counters.errors++;
+      this.#log.error('deinit() threw', err);
+    }
+  }
+}
