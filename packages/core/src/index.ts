@@ -44,4 +44,5 @@ export {
   isLogpathError,
   type ErrorCodeValue,
 } from './errors.js';
+export { Persist, type PersistOptions } from './persist.js';
 export { NullDestination } from './destinations/null-destination.js';

@@ -4,9 +4,11 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { promisify } from 'node:util';
 import { LogMessage, type LogValue } from './log-message.js';
 import { ConfigError } from './errors.js';
 
+const execFileAsync = promisify(execFile);
 const NOV25 = Date.UTC(2026, 10, 25, 15, 0, 0, 123);
 
 function fields(msg: LogMessage): Record<string, LogValue> {
@@ -107,7 +109,8 @@ describe('LogMessage priority and timestamps', () => {
     expect(msg.getPri()).toBe(13);
     expect(msg.setPri(0).getPri()).toBe(0);
     expect(msg.setPri(191).getPri()).toBe(191);
-    for (const bad of [-1, 192, 1.5, NaN, Infinity]) expect(() => msg.setPri(bad)).toThrow(RangeError);
+    for (const bad of [-1, 192, 1.5, NaN, Infinity])
+      expect(() => msg.setPri(bad)).toThrow(RangeError);
     expect(msg.getPri()).toBe(191);
   });
 
@@ -182,13 +185,9 @@ async function captureLogger(args: string[], tz: string): Promise<{ line: Buffer
     await once(socket, 'listening');
     const received = once(socket, 'message') as Promise<[Buffer, dgram.RemoteInfo]>;
     const argv = ['-n', '127.0.0.1', '-P', String(socket.address().port), '-d', ...args];
-    let pid = -1;
-    await new Promise<void>((resolve, reject) => {
-      const child = execFile('/usr/bin/logger', argv, { env: { ...process.env, TZ: tz } }, (err) =>
-        err ? reject(err) : resolve(),
-      );
-      pid = child.pid ?? -1;
-    });
+    const run = execFileAsync('/usr/bin/logger', argv, { env: { ...process.env, TZ: tz } });
+    const pid = run.child.pid ?? -1;
+    await run;
     const [line] = await received;
     return { line, pid };
   } finally {
@@ -201,7 +200,17 @@ describe.skipIf(!existsSync('/usr/bin/logger'))('LogMessage.parse with util-linu
   it('parses an RFC 5424 datagram', async () => {
     const before = Date.now();
     const { line, pid } = await captureLogger(
-      ['--rfc5424', '-t', 'myapp', '-i', '--sd-id', 'exampleSDID@32473', '--sd-param', 'iut="3"', 'hello 5424'],
+      [
+        '--rfc5424',
+        '-t',
+        'myapp',
+        '-i',
+        '--sd-id',
+        'exampleSDID@32473',
+        '--sd-param',
+        'iut="3"',
+        'hello 5424',
+      ],
       'XST5',
     );
     const msg = LogMessage.parse(line);
@@ -253,10 +262,14 @@ const FIXTURE_EXPECTATIONS: Expected[] = [
     pri: 13,
     iso: '2026-11-25T01:17:57.312+00:00',
     fields: {
-      HOST: 'vm', PROGRAM: 'myapp', PID: '3531',
+      HOST: 'vm',
+      PROGRAM: 'myapp',
+      PID: '3531',
       SDATA: '[timeQuality tzKnown="1" isSynced="0"][exampleSDID@32473 iut="3"]',
-      'SDATA.timeQuality.tzKnown': '1', 'SDATA.timeQuality.isSynced': '0',
-      'SDATA.exampleSDID@32473.iut': '3', MESSAGE: 'hello 5424',
+      'SDATA.timeQuality.tzKnown': '1',
+      'SDATA.timeQuality.isSynced': '0',
+      'SDATA.exampleSDID@32473.iut': '3',
+      MESSAGE: 'hello 5424',
     },
   },
   {
@@ -273,10 +286,16 @@ const FIXTURE_EXPECTATIONS: Expected[] = [
     pri: 36,
     iso: '2026-11-25T01:17:57.392+00:00',
     fields: {
-      HOST: 'vm', PROGRAM: 'myapp', MSGID: 'ID47',
-      SDATA: '[timeQuality tzKnown="1" isSynced="0"][exampleSDID@32473 eventSource="App\\"x\\\\y\\]"][other@1 a="b"]',
-      'SDATA.timeQuality.tzKnown': '1', 'SDATA.timeQuality.isSynced': '0',
-      'SDATA.exampleSDID@32473.eventSource': 'App"x\\y]', 'SDATA.other@1.a': 'b', MESSAGE: 'with sd',
+      HOST: 'vm',
+      PROGRAM: 'myapp',
+      MSGID: 'ID47',
+      SDATA:
+        '[timeQuality tzKnown="1" isSynced="0"][exampleSDID@32473 eventSource="App\\"x\\\\y\\]"][other@1 a="b"]',
+      'SDATA.timeQuality.tzKnown': '1',
+      'SDATA.timeQuality.isSynced': '0',
+      'SDATA.exampleSDID@32473.eventSource': 'App"x\\y]',
+      'SDATA.other@1.a': 'b',
+      MESSAGE: 'with sd',
     },
   },
   { pri: 13, fields: { PROGRAM: 'bare', MESSAGE: 'plain' } },
@@ -289,18 +308,26 @@ const FIXTURE_EXPECTATIONS: Expected[] = [
     pri: 13,
     iso: '2026-11-24T20:17:57.458-05:00',
     fields: {
-      HOST: 'vm', PROGRAM: 'myapp', PID: '3549', SDATA: '[timeQuality tzKnown="1" isSynced="0"]',
-      'SDATA.timeQuality.tzKnown': '1', 'SDATA.timeQuality.isSynced': '0', MESSAGE: 'negative offset',
+      HOST: 'vm',
+      PROGRAM: 'myapp',
+      PID: '3549',
+      SDATA: '[timeQuality tzKnown="1" isSynced="0"]',
+      'SDATA.timeQuality.tzKnown': '1',
+      'SDATA.timeQuality.isSynced': '0',
+      MESSAGE: 'negative offset',
     },
   },
   {
     pri: 13,
     iso: '2026-11-25T06:47:57.474+05:30',
     fields: {
-      HOST: 'vm', PROGRAM: 'myapp',
+      HOST: 'vm',
+      PROGRAM: 'myapp',
       SDATA: '[timeQuality tzKnown="1" isSynced="0"][exampleSDID@32473 iut="3" eventID="1011"]',
-      'SDATA.timeQuality.tzKnown': '1', 'SDATA.timeQuality.isSynced': '0',
-      'SDATA.exampleSDID@32473.iut': '3', 'SDATA.exampleSDID@32473.eventID': '1011',
+      'SDATA.timeQuality.tzKnown': '1',
+      'SDATA.timeQuality.isSynced': '0',
+      'SDATA.exampleSDID@32473.iut': '3',
+      'SDATA.exampleSDID@32473.eventID': '1011',
       MESSAGE: 'half hour offset',
     },
   },
@@ -313,7 +340,10 @@ const FIXTURE_EXPECTATIONS: Expected[] = [
 ];
 
 describe('LogMessage.parse with captured logger lines', () => {
-  const lines = readFileSync(new URL('./internal/fixtures/syslog-lines.txt', import.meta.url), 'utf8')
+  const lines = readFileSync(
+    new URL('./internal/fixtures/syslog-lines.txt', import.meta.url),
+    'utf8',
+  )
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('#'));
 
@@ -344,9 +374,13 @@ describe('LogMessage.parse RFC 5424', () => {
       `<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - ${BOM}'su root' failed for lonvick on /dev/pts/8`,
     );
     expect(msg.getPri()).toBe(34);
-    expect(msg.format('${FACILITY}.${SEVERITY} ${ISODATE}')).toBe('auth.crit 2003-10-11T22:14:15.003+00:00');
+    expect(msg.format('${FACILITY}.${SEVERITY} ${ISODATE}')).toBe(
+      'auth.crit 2003-10-11T22:14:15.003+00:00',
+    );
     expect(fields(msg)).toEqual({
-      HOST: 'mymachine.example.com', PROGRAM: 'su', MSGID: 'ID47',
+      HOST: 'mymachine.example.com',
+      PROGRAM: 'su',
+      MSGID: 'ID47',
       MESSAGE: "'su root' failed for lonvick on /dev/pts/8",
     });
   });
@@ -359,7 +393,10 @@ describe('LogMessage.parse RFC 5424', () => {
     expect(msg.timezoneOffset).toBe(-420);
     expect(msg.format('${ISODATE}')).toBe('2003-08-24T05:14:15.000-07:00');
     expect(fields(msg)).toEqual({
-      HOST: '192.0.2.1', PROGRAM: 'myproc', PID: '8710', MESSAGE: "%% It's time to make the do-nuts.",
+      HOST: '192.0.2.1',
+      PROGRAM: 'myproc',
+      PID: '8710',
+      MESSAGE: "%% It's time to make the do-nuts.",
     });
   });
 
@@ -376,7 +413,9 @@ describe('LogMessage.parse RFC 5424', () => {
     expect(msg.get('SDATA.exampleSDID@32473.eventSource')).toBe('Application');
     expect(msg.get('SDATA.exampleSDID@32473.eventID')).toBe('1011');
     const two = `${sd}[examplePriority@32473 class="high"]`;
-    const msg4 = LogMessage.parse(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 ${two}`);
+    const msg4 = LogMessage.parse(
+      `<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 ${two}`,
+    );
     expect(msg4.get('SDATA')).toBe(two);
     expect(msg4.get('SDATA.examplePriority@32473.class')).toBe('high');
     expect(msg4.get('SDATA.exampleSDID@32473.iut')).toBe('3');
@@ -409,14 +448,22 @@ describe('LogMessage.parse RFC 5424', () => {
   });
 
   it('never reaches Object.prototype through SD names', () => {
-    const msg = LogMessage.parse('<13>1 - h a - - [__proto__ polluted="yes"][constructor prototype="x"] m');
+    const msg = LogMessage.parse(
+      '<13>1 - h a - - [__proto__ polluted="yes"][constructor prototype="x"] m',
+    );
     expect(msg.get('SDATA.__proto__.polluted')).toBe('yes');
     expect(msg.get('SDATA.constructor.prototype')).toBe('x');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('leaves malformed structured data in MESSAGE without SDATA fields', () => {
-    for (const bad of ['[x@1 a="unterminated', '[x@1 a=b]', '[x@1 a="1"]trailing', '[]', '[x@1  a="1"]']) {
+    for (const bad of [
+      '[x@1 a="unterminated',
+      '[x@1 a=b]',
+      '[x@1 a="1"]trailing',
+      '[]',
+      '[x@1  a="1"]',
+    ]) {
       const msg = LogMessage.parse(`<13>1 2026-11-25T10:00:00Z h a 1 - ${bad}`);
       expect(msg.get('PROGRAM')).toBe('a');
       expect(msg.get('MESSAGE')).toBe(bad);
@@ -428,9 +475,9 @@ describe('LogMessage.parse RFC 5424', () => {
     expect(LogMessage.parse('<13>1 2026-11-25T10:00:00.5Z h a - - - x').timestampMs).toBe(
       Date.UTC(2026, 10, 25, 10, 0, 0, 500),
     );
-    expect(LogMessage.parse('<13>1 2026-11-25T10:00:00.123999999+00:00 h a - - - x').timestampMs).toBe(
-      Date.UTC(2026, 10, 25, 10, 0, 0, 123),
-    );
+    expect(
+      LogMessage.parse('<13>1 2026-11-25T10:00:00.123999999+00:00 h a - - - x').timestampMs,
+    ).toBe(Date.UTC(2026, 10, 25, 10, 0, 0, 123));
     expect(LogMessage.parse('<13>1 2016-12-31T23:59:60Z h a - - - x').timestampMs).toBe(
       Date.UTC(2016, 11, 31, 23, 59, 59),
     );
@@ -447,8 +494,15 @@ describe('LogMessage.parse RFC 5424', () => {
 describe('LogMessage.parse RFC 3164', () => {
   it('parses host, program and pid, with and without pid', () => {
     const a = LogMessage.parse('<38>Nov 25 10:00:00 web1 sshd[4242]: Accepted key', UTC_OPTS);
-    expect(fields(a)).toEqual({ HOST: 'web1', PROGRAM: 'sshd', PID: '4242', MESSAGE: 'Accepted key' });
-    expect(a.format('${ISODATE} $FACILITY.$SEVERITY')).toBe('2026-11-25T10:00:00.000+00:00 auth.info');
+    expect(fields(a)).toEqual({
+      HOST: 'web1',
+      PROGRAM: 'sshd',
+      PID: '4242',
+      MESSAGE: 'Accepted key',
+    });
+    expect(a.format('${ISODATE} $FACILITY.$SEVERITY')).toBe(
+      '2026-11-25T10:00:00.000+00:00 auth.info',
+    );
     const b = LogMessage.parse('<38>Nov 25 10:00:00 web1 postfix/smtpd: connect', UTC_OPTS);
     expect(fields(b)).toEqual({ HOST: 'web1', PROGRAM: 'postfix/smtpd', MESSAGE: 'connect' });
   });
@@ -462,10 +516,15 @@ describe('LogMessage.parse RFC 3164', () => {
   });
 
   it('applies tzOffsetMinutes, fractions and an explicit year', () => {
-    const msg = LogMessage.parse('<13>Nov 25 10:00:00.250 h p: m', { ...UTC_OPTS, tzOffsetMinutes: -300 });
+    const msg = LogMessage.parse('<13>Nov 25 10:00:00.250 h p: m', {
+      ...UTC_OPTS,
+      tzOffsetMinutes: -300,
+    });
     expect(msg.format('${ISODATE}')).toBe('2026-11-25T10:00:00.250-05:00');
     expect(msg.timestampMs).toBe(Date.UTC(2026, 10, 25, 15, 0, 0, 250));
-    expect(LogMessage.parse('<13>Nov 25 10:00:00 h p: m', { ...UTC_OPTS, year: 2019 }).format('$YEAR')).toBe('2019');
+    expect(
+      LogMessage.parse('<13>Nov 25 10:00:00 h p: m', { ...UTC_OPTS, year: 2019 }).format('$YEAR'),
+    ).toBe('2019');
     expect(LogMessage.parse('<13>Nov 25 2024 10:00:00 h p: m', UTC_OPTS).format('$ISODATE')).toBe(
       '2024-11-25T10:00:00.000+00:00',
     );
@@ -476,16 +535,22 @@ describe('LogMessage.parse RFC 3164', () => {
     expect(LogMessage.parse('<13>Dec 31 23:59:00 h p: m', jan1).format('$YEAR')).toBe('2026');
     expect(LogMessage.parse('<13>Nov 26 10:00:00 h p: m', UTC_OPTS).format('$YEAR')).toBe('2026');
     expect(LogMessage.parse('<13>Nov 27 10:00:00 h p: m', UTC_OPTS).format('$YEAR')).toBe('2025');
-    const leap = LogMessage.parse('<13>Feb 29 10:00:00 h p: m', { now: Date.UTC(2029, 0, 15), tzOffsetMinutes: 0 });
+    const leap = LogMessage.parse('<13>Feb 29 10:00:00 h p: m', {
+      now: Date.UTC(2029, 0, 15),
+      tzOffsetMinutes: 0,
+    });
     expect(leap.format('$ISODATE')).toBe('2028-02-29T10:00:00.000+00:00');
   });
 
   it('handles a missing hostname', () => {
     expect(fields(LogMessage.parse('<13>Nov 25 10:00:00 prog[12]: nohost', UTC_OPTS))).toEqual({
-      PROGRAM: 'prog', PID: '12', MESSAGE: 'nohost',
+      PROGRAM: 'prog',
+      PID: '12',
+      MESSAGE: 'nohost',
     });
     expect(fields(LogMessage.parse('<13>Nov 25 10:00:00 prog: nohost', UTC_OPTS))).toEqual({
-      PROGRAM: 'prog', MESSAGE: 'nohost',
+      PROGRAM: 'prog',
+      MESSAGE: 'nohost',
     });
     expect(fields(LogMessage.parse('<13>Nov 25 10:00:00 Hello, world', UTC_OPTS))).toEqual({
       MESSAGE: 'Hello, world',
@@ -494,10 +559,12 @@ describe('LogMessage.parse RFC 3164', () => {
 
   it('does not invent a program from free text', () => {
     expect(fields(LogMessage.parse('<13>Nov 25 10:00:00 h free text: x', UTC_OPTS))).toEqual({
-      HOST: 'h', MESSAGE: 'free text: x',
+      HOST: 'h',
+      MESSAGE: 'free text: x',
     });
     expect(fields(LogMessage.parse('<13>Nov 25 10:00:00 h http://x/ y', UTC_OPTS))).toEqual({
-      HOST: 'h', MESSAGE: 'http://x/ y',
+      HOST: 'h',
+      MESSAGE: 'http://x/ y',
     });
   });
 
@@ -508,12 +575,16 @@ describe('LogMessage.parse RFC 3164', () => {
     expect(fields(msg)).toEqual({ HOST: 'host', PROGRAM: 'prog', PID: '12', MESSAGE: 'msg' });
     const neg = LogMessage.parse('<13>2026-11-25T10:00:00-03:30 host prog: m');
     expect(neg.format('${ISODATE}')).toBe('2026-11-25T10:00:00.000-03:30');
-    const zoneless = LogMessage.parse('<13>2026-11-25T10:00:00 host prog: m', { tzOffsetMinutes: 120 });
+    const zoneless = LogMessage.parse('<13>2026-11-25T10:00:00 host prog: m', {
+      tzOffsetMinutes: 120,
+    });
     expect(zoneless.timestampMs).toBe(Date.UTC(2026, 10, 25, 8));
   });
 
   it('strips trailing newlines and NULs but keeps inner ones', () => {
-    expect(LogMessage.parse('<13>Nov 25 10:00:00 h p: a\nb\r\n\n', UTC_OPTS).get('MESSAGE')).toBe('a\nb');
+    expect(LogMessage.parse('<13>Nov 25 10:00:00 h p: a\nb\r\n\n', UTC_OPTS).get('MESSAGE')).toBe(
+      'a\nb',
+    );
     expect(LogMessage.parse('plain\r\n\0').get('MESSAGE')).toBe('plain');
   });
 
@@ -524,14 +595,28 @@ describe('LogMessage.parse RFC 3164', () => {
   });
 
   it('parses a tag right after PRI when there is no timestamp', () => {
-    expect(fields(LogMessage.parse('<13>myapp[7]: hi'))).toEqual({ PROGRAM: 'myapp', PID: '7', MESSAGE: 'hi' });
+    expect(fields(LogMessage.parse('<13>myapp[7]: hi'))).toEqual({
+      PROGRAM: 'myapp',
+      PID: '7',
+      MESSAGE: 'hi',
+    });
     expect(fields(LogMessage.parse('<13>just text'))).toEqual({ MESSAGE: 'just text' });
   });
 });
 
 describe('LogMessage.parse on bad input', () => {
   it('keeps a non-syslog line whole with the default pri', () => {
-    for (const line of ['hello: world', 'garbage', '', '   ', '<13', '<>', '<abc>x', '<1234>x', '<192>Nov 25 10:00:00 h p: m']) {
+    for (const line of [
+      'hello: world',
+      'garbage',
+      '',
+      '   ',
+      '<13',
+      '<>',
+      '<abc>x',
+      '<1234>x',
+      '<192>Nov 25 10:00:00 h p: m',
+    ]) {
       const msg = LogMessage.parse(line, { defaultPri: 30 });
       expect(msg.getPri()).toBe(30);
       expect(fields(msg)).toEqual({ MESSAGE: line });
@@ -541,7 +626,13 @@ describe('LogMessage.parse on bad input', () => {
   });
 
   it('decodes invalid UTF-8 to U+FFFD', () => {
-    const bytes = Uint8Array.from([...Buffer.from('<13>Nov 25 10:00:00 h p: a'), 0xff, 0xc3, 0x28, 0x62]);
+    const bytes = Uint8Array.from([
+      ...Buffer.from('<13>Nov 25 10:00:00 h p: a'),
+      0xff,
+      0xc3,
+      0x28,
+      0x62,
+    ]);
     expect(LogMessage.parse(bytes, UTC_OPTS).get('MESSAGE')).toBe('a\uFFFD\uFFFD(b');
     const sub = Buffer.from('xx<13>1 - h a - - - sub').subarray(2);
     expect(LogMessage.parse(sub).get('MESSAGE')).toBe('sub');
@@ -557,7 +648,13 @@ describe('LogMessage.parse on bad input', () => {
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
     const alphabet = '<>[]="\\ -:.0123456789TZ+abcNov@\n\uFEFF';
-    const prefixes = ['', '<13>', '<13>1 ', '<13>1 2026-11-25T10:00:00Z h a - - [', '<13>Nov 25 10:00:00 '];
+    const prefixes = [
+      '',
+      '<13>',
+      '<13>1 ',
+      '<13>1 2026-11-25T10:00:00Z h a - - [',
+      '<13>Nov 25 10:00:00 ',
+    ];
     for (let i = 0; i < 3000; i++) {
       const len = Math.floor(rand() * 80);
       let input: string | Uint8Array;

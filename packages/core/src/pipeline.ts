@@ -7,6 +7,7 @@ import { Counters, type ComponentStats } from './stats.js';
 import { DestinationDriver } from './internal/destination-driver.js';
 import { MemoryQueue, type MessageQueue } from './internal/message-queue.js';
 import { SourceDriver, type Route } from './internal/source-driver.js';
+import { registerStateDir } from './internal/state-registry.js';
 import { planPipeline, type Plan, type PlannedComponent } from './internal/validate-config.js';
 
 /** Lifecycle state of a {@link Pipeline}. */
@@ -14,6 +15,7 @@ export type PipelineState = 'created' | 'starting' | 'running' | 'stopping' | 's
 
 interface Built {
   plan: Plan;
+  unregister: (() => void)[];
   sources: Map<string, SourceDriver>;
   destinations: Map<string, DestinationDriver>;
 }
@@ -159,6 +161,9 @@ export class Pipeline {
     const destinations = new Map<string, DestinationDriver>();
     const sources = new Map<string, SourceDriver>();
     const inited: { c: PlannedComponent<unknown>; deinit: () => unknown }[] = [];
+    const unregister = [...plan.sources, ...plan.destinations].map((c) =>
+      registerStateDir(c.persistName, plan.stateDir),
+    );
     try {
       for (const c of plan.destinations) {
         const inst = new (c.cls as new () => LogDestination<unknown>)();
@@ -200,9 +205,10 @@ export class Pipeline {
           this.#log.error(`${c.kind} "${c.name}" deinit() threw while undoing a failed start`, e);
         }
       }
+      for (const u of unregister) u();
       throw err;
     }
-    return { plan, sources, destinations };
+    return { plan, unregister, sources, destinations };
   }
 
   async #init(c: PlannedComponent<unknown>, inst: LogSource<unknown> | LogDestination<unknown>): Promise<void> {
@@ -238,5 +244,6 @@ export class Pipeline {
       [...b.destinations.values()].map((d) => d.stop(left(), handover.has(d.counters.persistName))),
     );
     await Promise.all([...b.sources.values()].map((s) => s.deinit()));
+    for (const u of b.unregister) u();
   }
 }

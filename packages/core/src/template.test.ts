@@ -36,9 +36,9 @@ describe('template syntax', () => {
   });
 
   it('never reads Object.prototype members as names', () => {
-    expect(formatTemplate('[${constructor}][${__proto__}][$toString][${hasOwnProperty}]', message())).toBe(
-      '[][][][]',
-    );
+    expect(
+      formatTemplate('[${constructor}][${__proto__}][$toString][${hasOwnProperty}]', message()),
+    ).toBe('[][][][]');
   });
 
   it('returns literal-only templates unchanged', () => {
@@ -80,9 +80,15 @@ describe('macros', () => {
 
   it('handles half-hour offsets on both sides and UTC', () => {
     const t = Date.UTC(2026, 10, 25, 12, 0, 0, 0);
-    expect(new LogMessage().setTimestamp(t, 330).format('${ISODATE}')).toBe('2026-11-25T17:30:00.000+05:30');
-    expect(new LogMessage().setTimestamp(t, -210).format('${ISODATE}')).toBe('2026-11-25T08:30:00.000-03:30');
-    expect(new LogMessage().setTimestamp(t, 0).format('${ISODATE}')).toBe('2026-11-25T12:00:00.000+00:00');
+    expect(new LogMessage().setTimestamp(t, 330).format('${ISODATE}')).toBe(
+      '2026-11-25T17:30:00.000+05:30',
+    );
+    expect(new LogMessage().setTimestamp(t, -210).format('${ISODATE}')).toBe(
+      '2026-11-25T08:30:00.000-03:30',
+    );
+    expect(new LogMessage().setTimestamp(t, 0).format('${ISODATE}')).toBe(
+      '2026-11-25T12:00:00.000+00:00',
+    );
   });
 
   it('space-pads a single-digit day in DATE and zero-pads it in DAY', () => {
@@ -119,6 +125,7 @@ describe('macros', () => {
     expect(ms).toHaveLength(3);
   });
 
+  // prettier-ignore
   const facilities = [
     'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news',
     'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'security', 'console', 'solaris-cron',
@@ -130,15 +137,17 @@ describe('macros', () => {
     'names pri %i as %s.%s',
     (pri, facility, severity) => {
       const msg = message(pri);
-      expect(msg.format('$PRI $FACILITY $FACILITY_NUM $SEVERITY $SEVERITY_NUM $LEVEL $LEVEL_NUM')).toBe(
-        `${pri} ${facility} ${pri >> 3} ${severity} ${pri & 7} ${severity} ${pri & 7}`,
-      );
+      expect(
+        msg.format('$PRI $FACILITY $FACILITY_NUM $SEVERITY $SEVERITY_NUM $LEVEL $LEVEL_NUM'),
+      ).toBe(`${pri} ${facility} ${pri >> 3} ${severity} ${pri & 7} ${severity} ${pri & 7}`);
     },
   );
 
   it('names the pri bounds and a default message', () => {
     expect(message(0).format('$FACILITY.$SEVERITY')).toBe('kern.emerg');
-    expect(message(191).format('$FACILITY.$SEVERITY $FACILITY_NUM $LEVEL_NUM')).toBe('local7.debug 23 7');
+    expect(message(191).format('$FACILITY.$SEVERITY $FACILITY_NUM $LEVEL_NUM')).toBe(
+      'local7.debug 23 7',
+    );
     expect(new LogMessage().format('$PRI $FACILITY.$LEVEL')).toBe('13 user.notice');
   });
 

@@ -6,6 +6,7 @@ export type CompiledTemplate = (msg: LogMessage) => string;
 
 type Getter = (msg: LogMessage) => string;
 
+// prettier-ignore
 const FACILITIES = [
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news',
   'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'security', 'console', 'solaris-cron',
@@ -154,7 +155,9 @@ export function compileTemplate(template: string): CompiledTemplate {
     } else if (next === 123) {
       const close = template.indexOf('}', d + 2);
       if (close < 0) {
-        throw new ParseError(`Unterminated "\${" at position ${d} in template ${describe(template)}`);
+        throw new ParseError(
+          `Unterminated "\${" at position ${d} in template ${describe(template)}`,
+        );
       }
       if (close === d + 2) {
         throw new ParseError(`Empty "\${}" at position ${d} in template ${describe(template)}`);

@@ -20,7 +20,9 @@ interface Stamp {
 
 /** The year `now` falls in, in the zone the stamp will be read in. */
 function currentYear(now: number, tz: number | undefined): number {
-  return tz === undefined ? new Date(now).getFullYear() : new Date(now + tz * 60_000).getUTCFullYear();
+  return tz === undefined
+    ? new Date(now).getFullYear()
+    : new Date(now + tz * 60_000).getUTCFullYear();
 }
 
 /**
@@ -83,21 +85,11 @@ function parseStamp(s: string, i: number, ctx: Rfc3164Context): Stamp | undefine
 }
 
 /**
- * Hostnames, IPv4/IPv6 addresses and `user@host` relays; anything else (a
- * comma, a quote) means the token is already message text.
+ * Hostnames, IPv4/IPv6 addresses (with a %zone) and `user@host` relays;
+ * anything else (a comma, a quote) means the token is already message text.
+ * A single character class: linear, no backtracking.
  */
-function isHostname(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    const ok =
-      (c >= 48 && c <= 58) || // 0-9 and ':'
-      (c >= 64 && c <= 90) || // @ A-Z
-      (c >= 97 && c <= 122) ||
-      c === 45 || c === 46 || c === 95 || c === 47 || c === 37; // - . _ / %
-    if (!ok) return false;
-  }
-  return end > start;
-}
+const HOSTNAME = /^[A-Za-z0-9@:._/%-]+$/;
 
 /**
  * Parses `program[pid]: `, `program[pid] ` or `program: ` at `i` and sets
@@ -163,7 +155,7 @@ export function parseRfc3164(
   let i = stamp.end < s.length ? stamp.end + 1 : stamp.end;
   let end = i;
   while (end < s.length && s.charCodeAt(end) > 32) end++;
-  if (!looksLikeTag(s, i, end) && isHostname(s, i, end)) {
+  if (!looksLikeTag(s, i, end) && HOSTNAME.test(s.slice(i, end))) {
     msg.set('HOST', s.slice(i, end));
     i = end < s.length ? end + 1 : end;
   }

@@ -34,24 +34,26 @@ export function readDigits(s: string, i: number, n: number): number {
   return v;
 }
 
-/** `Date.UTC`, except that years 0–99 are not mapped to 1900–1999. */
-export function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
-  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  if (y >= 100) return t;
-  const date = new Date(t);
-  date.setUTCFullYear(y);
-  return date.getTime();
-}
-
 /**
  * Validates date and time fields; a leap second (60) is accepted and folded
- * into :59 because `Date` cannot represent it.
+ * into :59 because `Date` cannot represent it. Unlike `Date.UTC`, years 0–99
+ * are not mapped to 1900–1999.
  * @returns the wall time as UTC milliseconds, or NaN when out of range.
  */
-export function wallMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+export function wallMs(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+): number {
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return NaN;
   if (h > 23 || mi > 59 || s > 60) return NaN;
-  return utcMs(y, mo, d, h, mi, s === 60 ? 59 : s, ms);
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s === 60 ? 59 : s, ms));
+  if (y < 100) date.setUTCFullYear(y, mo - 1, d);
+  return date.getTime();
 }
 
 /**
@@ -68,10 +70,16 @@ export function wallToInstant(
   if (off !== undefined) return [wall - off * 60_000, off];
   const w = new Date(wall);
   const local = new Date(
-    w.getUTCFullYear(), w.getUTCMonth(), w.getUTCDate(),
-    w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), w.getUTCMilliseconds(),
+    w.getUTCFullYear(),
+    w.getUTCMonth(),
+    w.getUTCDate(),
+    w.getUTCHours(),
+    w.getUTCMinutes(),
+    w.getUTCSeconds(),
+    w.getUTCMilliseconds(),
   );
-  if (w.getUTCFullYear() < 100) local.setFullYear(w.getUTCFullYear());
+  if (w.getUTCFullYear() < 100)
+    local.setFullYear(w.getUTCFullYear(), w.getUTCMonth(), w.getUTCDate());
   return [local.getTime(), -local.getTimezoneOffset() || 0];
 }
 
@@ -81,7 +89,11 @@ export function wallToInstant(
  * @param requireOffset - RFC 5424 requires the zone; the rsyslog-style RFC
  *   3164 variant may omit it.
  */
-export function parseIsoStamp(s: string, pos: number, requireOffset: boolean): IsoStamp | undefined {
+export function parseIsoStamp(
+  s: string,
+  pos: number,
+  requireOffset: boolean,
+): IsoStamp | undefined {
   const y = readDigits(s, pos, 4);
   const mo = readDigits(s, pos + 5, 2);
   const d = readDigits(s, pos + 8, 2);

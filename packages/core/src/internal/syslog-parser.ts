@@ -98,7 +98,11 @@ function readPri(s: string): [number, number] | undefined {
  * @param options - see {@link ParseOptions}.
  * @throws {ConfigError} (code `ERR_INVALID_OPTION`) when an option is out of range.
  */
-export function parseSyslog(raw: string | Uint8Array, msg: LogMessage, options: ParseOptions = {}): void {
+export function parseSyslog(
+  raw: string | Uint8Array,
+  msg: LogMessage,
+  options: ParseOptions = {},
+): void {
   const issues = checkOptions(options);
   if (issues.length > 0) throw new ConfigError(issues, { code: ErrorCode.INVALID_OPTION });
 
