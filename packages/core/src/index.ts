@@ -25,6 +25,7 @@ export {
   type SourceConfig,
   type DestinationConfig,
   type LogPathConfig,
+  type MetricsConfig,
 } from './config.js';
 export {
   DEFAULT_DESTINATION_DRIVER_OPTIONS,
@@ -45,4 +46,9 @@ export {
   type ErrorCodeValue,
 } from './errors.js';
 export { Persist, type PersistOptions } from './persist.js';
+export {
+  InternalSource,
+  DEFAULT_INTERNAL_SOURCE_OPTIONS,
+  type InternalSourceOptions,
+} from './internal-source.js';
 export { NullDestination } from './destinations/null-destination.js';

@@ -25,6 +25,8 @@ export interface ComponentStats {
   readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
   /** Destinations: batches resent after ERROR, RETRY or NOT_CONNECTED. */
   readonly retried: number;
+  /** Destinations: messages handed to the fallback destination instead of being dropped. */
+  readonly fallback: number;
   /** 1 while suspended (sources: window full; destinations: waiting to reopen), else 0. */
   readonly suspended: number;
   /** Approximate bytes of the messages received. */
@@ -40,6 +42,7 @@ export class Counters {
   queued = 0;
   delivered = 0;
   retried = 0;
+  fallback = 0;
   suspended = 0;
   bytes = 0;
   errors = 0;
@@ -72,6 +75,7 @@ export class Counters {
       delivered: this.delivered,
       dropped: { ...this.dropped },
       retried: this.retried,
+      fallback: this.fallback,
       suspended: this.suspended,
       bytes: this.bytes,
       errors: this.errors,
