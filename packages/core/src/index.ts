@@ -52,3 +52,15 @@ export {
   type InternalSourceOptions,
 } from './internal-source.js';
 export { NullDestination } from './destinations/null-destination.js';
+export {
+  FileDestination,
+  DEFAULT_FILE_DESTINATION_OPTIONS,
+  type FileDestinationOptions,
+} from './destinations/file-destination.js';
+export {
+  ConsoleDestination,
+  DEFAULT_CONSOLE_DESTINATION_OPTIONS,
+  type ConsoleDestinationOptions,
+  type ConsoleStream,
+} from './destinations/console-destination.js';
+export { loadConfig } from './cli/load-config.js';
