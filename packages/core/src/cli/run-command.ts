@@ -4,6 +4,7 @@ import { Pipeline } from '../pipeline.js';
 import { summarizeConfig } from './check-command.js';
 import { errorLines, logLine, plural, processIo, reportError, type CliIo } from './cli-io.js';
 import { loadConfig } from './load-config.js';
+import { startStatusLine } from './status-line.js';
 
 type SignalListener = (signal: NodeJS.Signals) => void;
 
@@ -21,6 +22,8 @@ export interface RunCommandOptions {
   signals?: SignalSource;
   /** Called with 130 on a second stop signal. Default: `process.exit`. */
   exit?: (code: number) => void;
+  /** Live one-line status, redrawn every second. Default: when stderr is a terminal. */
+  statusLine?: boolean;
 }
 
 /** Exit code after a second SIGINT/SIGTERM, as shells report an interrupted program. */
@@ -118,6 +121,10 @@ export async function runCommand(file: string, options: RunCommandOptions = {}):
       return 1;
     }
     running = true;
+    const status =
+      (options.statusLine ?? process.stderr.isTTY) && io === processIo
+        ? startStatusLine(process.stderr, () => pipeline.stats())
+        : undefined;
     if (stopSignal === undefined) {
       logLine(
         io,
@@ -127,6 +134,7 @@ export async function runCommand(file: string, options: RunCommandOptions = {}):
       );
     }
     await stopRequested;
+    status?.stop();
     // pipeline.reload() and stop() must not overlap: let a reload in progress finish first.
     await reloading;
     try {
