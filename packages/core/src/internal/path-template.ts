@@ -1,0 +1,116 @@
+import { resolve, sep } from 'node:path';
+import type { LogMessage } from '../log-message.js';
+import { compileTemplate, LogTemplate } from '../template.js';
+
+const SEPARATORS = /[/\\\0]/;
+const SEPARATORS_ALL = /[/\\\0]/g;
+
+/**
+ * Makes one expanded macro value safe to put into a file path: `/`, `\` and
+ * NUL become `_`, and a value (or a piece of it between separators) that is
+ * `.` or `..` becomes `_` / `__`, so a value can name a file but never a
+ * directory elsewhere.
+ */
+export function sanitizePathValue(value: string): string {
+  if (value === '..') return '__';
+  if (value === '.') return '_';
+  if (!SEPARATORS.test(value)) return value;
+  return value
+    .split(SEPARATORS_ALL)
+    .map((piece) => (piece === '..' ? '__' : piece === '.' ? '_' : piece))
+    .join('_');
+}
+
+/**
+ * A file path with macros, e.g. `/var/log/${HOST}/app.log`. Each macro value
+ * is sanitized on its own ({@link sanitizePathValue}); the result must then
+ * still resolve strictly below `baseDir`, the directory part before the first
+ * `$`. The second check catches what sanitizing alone cannot see, such as two
+ * adjacent macros that expand to `.` and `.`.
+ *
+ * The syntax is the template syntax (`${NAME}`, `$NAME`, `$$`), parsed the
+ * same way as {@link compileTemplate}.
+ */
+export class PathTemplate {
+  /** The absolute directory every expanded path must stay under. */
+  readonly baseDir: string;
+  readonly #prefix: string;
+  readonly #cwd: string;
+  readonly #literals: string[] = [];
+  readonly #values: LogTemplate[] = [];
+
+  /**
+   * @param path - the path template; relative paths resolve against `cwd`.
+   * @throws ParseError when the template is malformed.
+   */
+  constructor(
+    readonly source: string,
+    cwd = process.cwd(),
+  ) {
+    compileTemplate(source); // validates, with the template engine's own error messages
+    this.#cwd = cwd;
+    const head = source.slice(0, source.indexOf('$') < 0 ? source.length : source.indexOf('$'));
+    const lastSep = Math.max(head.lastIndexOf('/'), sep === '\\' ? head.lastIndexOf('\\') : -1);
+    this.baseDir = resolve(cwd, lastSep < 0 ? '.' : head.slice(0, lastSep + 1));
+    this.#prefix = this.baseDir.endsWith(sep) ? this.baseDir : this.baseDir + sep;
+    this.#parse(source);
+  }
+
+  /** The path for `msg`, with every macro value sanitized; not yet resolved or checked. */
+  expand(msg: LogMessage): string {
+    const lit = this.#literals;
+    const vals = this.#values;
+    let out = lit[0]!;
+    for (let k = 0; k < vals.length; k++)
+      out += sanitizePathValue(vals[k]!.format(msg)) + lit[k + 1]!;
+    return out;
+  }
+
+  /** The absolute path of an expanded path, or `undefined` when it is not strictly below `baseDir`. */
+  confine(expanded: string): string | undefined {
+    const p = resolve(this.#cwd, expanded);
+    return p.length > this.#prefix.length && p.startsWith(this.#prefix) ? p : undefined;
+  }
+
+  #parse(t: string): void {
+    let lit = '';
+    let i = 0;
+    while (i < t.length) {
+      const d = t.indexOf('$', i);
+      if (d < 0) {
+        lit += t.slice(i);
+        break;
+      }
+      lit += t.slice(i, d);
+      const next = t.charCodeAt(d + 1);
+      let name: string;
+      if (next === 36 /* $ */) {
+        lit += '$';
+        i = d + 2;
+        continue;
+      } else if (next === 123 /* { */) {
+        const close = t.indexOf('}', d + 2); // compileTemplate has rejected an unterminated one
+        name = t.slice(d + 2, close);
+        i = close + 1;
+      } else {
+        let j = d + 1;
+        while (j < t.length && isBareNameChar(t.charCodeAt(j))) j++;
+        if (j === d + 1) {
+          lit += '$';
+          i = d + 1;
+          continue;
+        }
+        name = t.slice(d + 1, j);
+        i = j;
+      }
+      this.#literals.push(lit);
+      this.#values.push(new LogTemplate('${' + name + '}'));
+      lit = '';
+    }
+    this.#literals.push(lit);
+  }
+}
+
+function isBareNameChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
