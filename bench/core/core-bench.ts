@@ -1,7 +1,8 @@
 /**
  * One core benchmark scenario per process, so peak RSS is the scenario's own:
  * a source posting N messages of ~200 bytes into one destination.
- * Usage: tsx bench/core/core-bench.ts <null|file|null-acks> [count]
+ * Usage: tsx bench/core/core-bench.ts <null|file|null-acks|disk> [count]
+ * `disk`: NullDestination behind a reliable disk buffer (fsync per event-loop turn).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,10 +43,11 @@ class BenchSource extends LogSource<{ count: number; acks: boolean }> {
 
 const dir = await mkdtemp(join(tmpdir(), 'logpath-bench-'));
 const FileDestination = (core as unknown as Record<string, DestinationClass>).FileDestination;
-const dest: { class: DestinationClass; options: object } =
+const dest: { class: DestinationClass; options: object; diskBuffer?: object } =
   scenario === 'file'
     ? { class: FileDestination!, options: { path: join(dir, 'out.ndjson') } }
     : { class: NullDestination as DestinationClass, options: {} };
+if (scenario === 'disk') dest.diskBuffer = { dir: join(dir, 'buffer'), maxBytes: 1 << 30, reliable: true };
 
 const pipeline = new Pipeline(
   defineConfig({

@@ -1,3 +1,4 @@
+import type { DiskBufferOptions } from './disk-buffer-options.js';
 import type { DestinationDriverOptions, SourceDriverOptions } from './driver-options.js';
 import type { DestinationClass } from './log-destination.js';
 import type { LogMessage } from './log-message.js';
@@ -24,6 +25,8 @@ export interface DestinationConfig<TOptions = any> extends DestinationDriverOpti
   persistName?: string;
   /** Name of another destination that receives the messages this one drops. */
   fallback?: string;
+  /** Keep the queue on disk instead of in memory; see {@link DiskBufferOptions} for what a crash can lose. */
+  diskBuffer?: DiskBufferOptions;
 }
 
 /** A log path: messages of its sources go, filtered and rewritten, to all its destinations. */
@@ -55,6 +58,24 @@ export interface PipelineConfig {
   stopTimeout?: number;
   /** The runtime's own log: minimum level (default `info`) and whether it goes to stderr (default true). */
   log?: { level?: LogLevel; stderr?: boolean };
+  /** Serves the counters in Prometheus text format, with `/health` beside them. Default: off. */
+  metrics?: MetricsConfig;
+}
+
+/**
+ * Where the Prometheus endpoint listens. `GET <path>` serves every counter of
+ * `pipeline.stats()` plus process metrics; `GET /health` answers 200
+ * `{"status":"ok"}` while the pipeline runs, and 503 with `{"status":"stopping"}`
+ * (or the state) when it does not, or `{"status":"failing","failing":[…]}`
+ * naming the destinations waiting to reopen or resend after a failure.
+ */
+export interface MetricsConfig {
+  /** TCP port, 0–65535; 0 picks a free one (read it from `pipeline.metricsPort`). */
+  port: number;
+  /** Interface to listen on. Default `127.0.0.1` (local scrapers only). */
+  host?: string;
+  /** Path of the metrics page; must start with `/` and not be `/health`. Default `/metrics`. */
+  path?: string;
 }
 
 /**

@@ -45,6 +45,7 @@ export {
   isLogpathError,
   type ErrorCodeValue,
 } from './errors.js';
+export { DEFAULT_DISK_BUFFER_OPTIONS, type DiskBufferOptions } from './disk-buffer-options.js';
 export { Persist, type PersistOptions } from './persist.js';
 export {
   InternalSource,

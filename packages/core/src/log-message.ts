@@ -71,6 +71,18 @@ export class LogMessage {
   /** @internal position in the owner's ack tracker */
   _seq = 0;
 
+  /** @internal STAMP's UTC offset as set (undefined: local time), for the disk buffer codec */
+  get _stampOffset(): number | undefined {
+    return this.#stampOffset;
+  }
+
+  /** @internal restores the times of a message read back from a disk buffer */
+  _restoreTimes(receivedAt: number, stamp: number, stampOffset: number | undefined): void {
+    (this as { receivedAt: number }).receivedAt = receivedAt;
+    this.#stamp = stamp;
+    this.#stampOffset = stampOffset;
+  }
+
   /**
    * @param message - stored as MESSAGE; bytes are kept as bytes.
    * @param bookmark - the source position this message stands for, reported

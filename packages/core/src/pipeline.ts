@@ -2,10 +2,18 @@ import type { PipelineConfig } from './config.js';
 import { ErrorCode, LifecycleError } from './errors.js';
 import type { LogDestination } from './log-destination.js';
 import type { LogSource } from './log-source.js';
+import { InternalSource } from './internal-source.js';
 import { LogHub, stderrSink, type LogSink } from './logger.js';
 import { Counters, type ComponentStats } from './stats.js';
 import { DestinationDriver } from './internal/destination-driver.js';
-import { MemoryQueue, type MessageQueue } from './internal/message-queue.js';
+import { queueFor, retireQueue } from './internal/destination-queue.js';
+import type { MessageQueue } from './internal/message-queue.js';
+import {
+  openMetricsServer,
+  type HealthReport,
+  type MetricsServer,
+  type MetricsSource,
+} from './internal/metrics-server.js';
 import { SourceDriver, type Route } from './internal/source-driver.js';
 import { registerStateDir } from './internal/state-registry.js';
 import { planPipeline, type Plan, type PlannedComponent } from './internal/validate-config.js';
@@ -44,6 +52,12 @@ export class Pipeline {
   readonly #hub = new LogHub();
   readonly #log = this.#hub.logger('pipeline');
   #removeStderr: (() => void) | undefined;
+  #metrics: MetricsServer | undefined;
+  #reloading = false;
+  readonly #metricsSource: MetricsSource = {
+    stats: () => this.stats(),
+    health: () => this.#health(),
+  };
 
   constructor(config: PipelineConfig, options: PipelineOptions = {}) {
     this.#config = config;
@@ -53,6 +67,11 @@ export class Pipeline {
   /** Current lifecycle state. */
   get state(): PipelineState {
     return this.#state;
+  }
+
+  /** The port the `metrics` endpoint listens on (the bound one with `port: 0`); undefined when off. */
+  get metricsPort(): number | undefined {
+    return this.#metrics?.port;
   }
 
   /**
@@ -67,9 +86,12 @@ export class Pipeline {
     this.#state = 'starting';
     this.#applyLogOptions(plan);
     try {
+      this.#metrics = await openMetricsServer(undefined, plan.metrics, this.#metricsSource);
       this.#built = await this.#build(plan, new Map());
     } catch (err) {
       this.#state = 'stopped';
+      await this.#metrics?.close();
+      this.#metrics = undefined;
       this.#removeStderr?.();
       throw err;
     }
@@ -95,6 +117,8 @@ export class Pipeline {
     const built = this.#built;
     this.#state = 'stopping';
     if (built) await this.#teardown(built, new Set());
+    await this.#metrics?.close(); // last: /health answers "stopping" while the queues drain
+    this.#metrics = undefined;
     this.#state = 'stopped';
     this.#log.info('stopped');
     this.#removeStderr?.();
@@ -118,14 +142,31 @@ export class Pipeline {
     for (const d of old.destinations.values()) {
       if (keep.has(d.counters.persistName)) handover.set(d.counters.persistName, d.queue);
     }
-    const next = await this.#build(plan, handover); // throws with the old pipeline untouched
+    // Both throw with the old pipeline untouched; the metrics server is kept when port and host are.
+    const metrics = await openMetricsServer(this.#metrics, plan.metrics, this.#metricsSource);
+    let next: Built;
+    try {
+      next = await this.#build(plan, handover);
+    } catch (err) {
+      if (metrics !== this.#metrics) await metrics?.close();
+      throw err;
+    }
+    this.#reloading = true;
     this.#state = 'stopping';
     await this.#teardown(old, keep);
+    for (const d of next.destinations.values()) {
+      const q = handover.get(d.counters.persistName);
+      if (q !== undefined && q !== d.queue) await retireQueue(q, d.queue, d.instance.logger);
+    }
     this.#config = config;
     this.#built = next;
     this.#applyLogOptions(plan);
     this.#launch(next);
     this.#state = 'running';
+    this.#reloading = false;
+    if (metrics !== this.#metrics) await this.#metrics?.close();
+    this.#metrics = metrics;
+    if (metrics && plan.metrics) metrics.path = plan.metrics.path;
     this.#log.info('reloaded');
   }
 
@@ -148,6 +189,15 @@ export class Pipeline {
     return b?.sources.get(name)?.instance ?? b?.destinations.get(name)?.instance;
   }
 
+  /** `/health`: ok while running (also during a reload) unless a destination waits to reopen or resend. */
+  #health(): HealthReport {
+    if (this.#state !== 'running' && !this.#reloading) return { status: this.#state };
+    const failing = this.stats()
+      .filter((s) => s.kind === 'destination' && s.suspended === 1)
+      .map((s) => s.persistName);
+    return failing.length === 0 ? { status: 'ok' } : { status: 'failing', failing };
+  }
+
   #applyLogOptions(plan: Plan): void {
     this.#hub.level = plan.logLevel;
     if (plan.logToStderr && !this.#removeStderr) this.#removeStderr = this.#hub.addSink(stderrSink);
@@ -161,16 +211,19 @@ export class Pipeline {
     const destinations = new Map<string, DestinationDriver>();
     const sources = new Map<string, SourceDriver>();
     const inited: { c: PlannedComponent<unknown>; deinit: () => unknown }[] = [];
+    const opened: MessageQueue[] = []; // queues created here, closed again if the build fails
     const unregister = [...plan.sources, ...plan.destinations].map((c) =>
       registerStateDir(c.persistName, plan.stateDir),
     );
     try {
       for (const c of plan.destinations) {
         const inst = new (c.cls as new () => LogDestination<unknown>)();
+        const counters = new Counters('destination', c.name, c.persistName);
+        const running = queues.get(c.persistName);
+        const queue = queueFor(c, running, counters, this.#hub.logger(c.persistName));
+        if (queue !== running) opened.push(queue);
         await this.#init(c, inst);
         inited.push({ c, deinit: () => inst.deinit() });
-        const counters = new Counters('destination', c.name, c.persistName);
-        const queue = queues.get(c.persistName) ?? new MemoryQueue();
         destinations.set(
           c.name,
           new DestinationDriver(c.name, inst, c.driver, queue, counters, inst.logger),
@@ -194,6 +247,7 @@ export class Pipeline {
         inst.logger = this.#hub.logger(c.persistName);
         // Bound before init() so that init() may already call setTransportName().
         sources.set(c.name, new SourceDriver(c.name, inst, c.driver, routes, counters, inst.logger));
+        if (inst instanceof InternalSource) inst._attachHub(this.#hub, routes);
         await this.#init(c, inst);
         inited.push({ c, deinit: () => inst.deinit() });
       }
@@ -204,6 +258,9 @@ export class Pipeline {
         } catch (e) {
           this.#log.error(`${c.kind} "${c.name}" deinit() threw while undoing a failed start`, e);
         }
+      }
+      for (const q of opened) {
+        await q.close().catch((e: unknown) => this.#log.error('closing a queue threw', e));
       }
       for (const u of unregister) u();
       throw err;

@@ -89,9 +89,12 @@ export class DestinationDriver {
       return;
     }
     const q = this.queue;
-    if (q.length >= this.#o.logFifoSize) {
+    if (q.isFull(this.#o.logFifoSize)) {
       if (!flowControl) {
-        this.#drops.drop(msg, 'queue-full', STATUS_DROPPED, `queue full (logFifoSize=${this.#o.logFifoSize})`);
+        const why = q.persistent
+          ? 'disk buffer full (diskBuffer.maxBytes)'
+          : `queue full (logFifoSize=${this.#o.logFifoSize})`;
+        this.#drops.drop(msg, 'queue-full', STATUS_DROPPED, why);
         return;
       }
       // With flow control the message is kept: the sources' windows bound memory.
@@ -110,7 +113,8 @@ export class DestinationDriver {
   /**
    * Drains within `timeoutMs`, then closes and deinits. Returns the messages
    * left in the queue count; with `keepQueue` they stay queued (reload),
-   * otherwise they are reported as aborted.
+   * otherwise a memory queue reports them as aborted, and a disk buffer keeps
+   * them for the next start and is closed.
    */
   async stop(timeoutMs: number, keepQueue = false): Promise<number> {
     if (this.#state === 'stopped') return 0;
@@ -124,19 +128,30 @@ export class DestinationDriver {
     ]);
     clearTimeout(timer);
     this.#state = 'stopped';
-    if (keepQueue) this.queue.rewind();
+    if (keepQueue || this.queue.persistent) this.queue.rewind();
     clearTimeout(this.#suspendTimer);
     clearTimeout(this.#batchTimer);
     const left = this.queue.length + this.queue.backlog;
     if (!keepQueue && left > 0) {
-      this.#log.error(`${left} messages still queued at shutdown were not delivered (counted as dropped: shutdown)`);
-      this.queue.drainAll((m) => this.#drops.silent(m, 'shutdown', STATUS_ABORTED));
+      if (this.queue.persistent) {
+        this.#log.info(`${left} undelivered messages stay in the disk buffer for the next start`);
+      } else {
+        this.#log.error(`${left} messages still queued at shutdown were not delivered (counted as dropped: shutdown)`);
+        this.queue.drainAll((m) => this.#drops.silent(m, 'shutdown', STATUS_ABORTED));
+      }
     }
     this.#setFull(false);
     this.#drops.flush();
     if (this.#opened) await this.#call('close', () => this.#dest.close());
     this.#opened = false;
     await this.#call('deinit', () => this.#dest.deinit());
+    if (!keepQueue) {
+      try {
+        await this.queue.close();
+      } catch (err) {
+        this.#log.error('closing the queue failed', err);
+      }
+    }
     this.#wakeIdle();
     return keepQueue ? left : 0;
   }
@@ -272,6 +287,8 @@ export class DestinationDriver {
 
   /** Applies a result to the current batch; false when the driver is now suspended. */
   #handle(code: number): boolean {
+    // A call that outlived stop(): its messages were counted at shutdown or handed to a new driver.
+    if (this.#state === 'stopped') return false;
     const q = this.queue;
     switch (code) {
       case R.SUCCESS:
@@ -321,7 +338,8 @@ export class DestinationDriver {
     const fb = this.fallback;
     if (fb !== undefined) {
       // The fallback takes over this delivery; the message stays pending until it is done there.
-      this.counters.drop(this.#dropReason);
+      // Counted as fallback, not dropped: `dropped` is kept for messages really lost.
+      this.counters.fallback++;
       m._pending++;
       fb.enqueue(m, true);
       settle(m, STATUS_DELIVERED);
@@ -356,6 +374,11 @@ export class DestinationDriver {
       this.#log.warn(`open() failed; retrying in ${this.#o.timeReopen} ms`);
     }
     this.#opened = ok !== false;
+    if (this.#opened && this.#state === 'stopped') {
+      // stop() gave up waiting while open() was in flight: leave no connection behind.
+      this.#opened = false;
+      await this.#call('close', () => this.#dest.close());
+    }
     return this.#opened;
   }
 
@@ -379,6 +402,7 @@ export class DestinationDriver {
   }
 
   #suspend(ms: number, checkOpened: boolean): void {
+    if (this.#state === 'stopped') return; // a late result of a call that outlived stop()
     this.#suspended = true;
     this.counters.suspended = 1;
     clearTimeout(this.#suspendTimer);
@@ -411,7 +435,7 @@ export class DestinationDriver {
   }
 
   #checkFull(): void {
-    if (this.#full && this.queue.length + this.queue.backlog < this.#o.logFifoSize) this.#setFull(false);
+    if (this.#full && !this.queue.isFull(this.#o.logFifoSize)) this.#setFull(false);
   }
 
   #isIdle(): boolean {

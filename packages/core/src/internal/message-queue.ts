@@ -11,6 +11,11 @@ export interface MessageQueue {
   readonly length: number;
   /** Messages sent but not yet acknowledged. */
   readonly backlog: number;
+  /** True when the messages outlive the process (a disk buffer): they are not lost at stop. */
+  readonly persistent: boolean;
+  /** Whether the queue is full; a memory queue holds `logFifoSize` messages. */
+  isFull(logFifoSize: number): boolean;
+  /** Adds a message; a persistent queue takes over the destination's share of it. */
   push(msg: LogMessage): void;
   /** Takes the next waiting message into the backlog. */
   pop(): LogMessage | undefined;
@@ -20,6 +25,8 @@ export interface MessageQueue {
   rewind(): void;
   /** Removes every message (backlog first), calling `visit` on each. */
   drainAll(visit: (msg: LogMessage) => void): void;
+  /** Releases files at stop (not at a reload handover); the queue is unusable afterwards. */
+  close(): Promise<void>;
 }
 
 /**
@@ -30,6 +37,7 @@ export class MemoryQueue implements MessageQueue {
   #items: (LogMessage | undefined)[] = [];
   #base = 0; // first unacknowledged message
   #head = 0; // next message to pop
+  readonly persistent = false;
 
   get length(): number {
     return this.#items.length - this.#head;
@@ -37,6 +45,10 @@ export class MemoryQueue implements MessageQueue {
 
   get backlog(): number {
     return this.#head - this.#base;
+  }
+
+  isFull(logFifoSize: number): boolean {
+    return this.#items.length - this.#head >= logFifoSize;
   }
 
   push(msg: LogMessage): void {
@@ -70,6 +82,10 @@ export class MemoryQueue implements MessageQueue {
     for (let i = this.#base; i < items.length; i++) visit(items[i]!);
     this.#base = 0;
     this.#head = 0;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   #compact(): void {

@@ -1,4 +1,11 @@
-import type { DestinationConfig, LogPathConfig, PipelineConfig, SourceConfig } from '../config.js';
+import type {
+  DestinationConfig,
+  LogPathConfig,
+  MetricsConfig,
+  PipelineConfig,
+  SourceConfig,
+} from '../config.js';
+import { resolveDiskBufferOptions, type ResolvedDiskBuffer } from '../disk-buffer-options.js';
 import {
   DESTINATION_DRIVER_KEYS,
   resolveDestinationDriverOptions,
@@ -11,7 +18,16 @@ import { ConfigError, ErrorCode } from '../errors.js';
 import { LogDestination } from '../log-destination.js';
 import { LogSource } from '../log-source.js';
 import type { LogLevel } from '../logger.js';
-import { checkBoolean, checkKnownKeys, checkMs, checkOneOf, checkString, show, type Issues } from './validate.js';
+import {
+  checkBoolean,
+  checkInt,
+  checkKnownKeys,
+  checkMs,
+  checkOneOf,
+  checkString,
+  show,
+  type Issues,
+} from './validate.js';
 
 /** A validated component, ready to be instantiated. */
 export interface PlannedComponent<TDriver> {
@@ -22,6 +38,8 @@ export interface PlannedComponent<TDriver> {
   readonly options: unknown;
   readonly driver: Required<TDriver>;
   readonly fallback?: string;
+  /** Destinations: the disk buffer, when configured. */
+  readonly diskBuffer?: ResolvedDiskBuffer;
 }
 
 /** A validated log path. */
@@ -36,9 +54,15 @@ export interface Plan {
   readonly stopTimeout: number;
   readonly logLevel: LogLevel;
   readonly logToStderr: boolean;
+  /** The Prometheus endpoint, with defaults applied; undefined when off. */
+  readonly metrics: Readonly<Required<MetricsConfig>> | undefined;
 }
 
-const TOP_KEYS = ['sources', 'destinations', 'logPaths', 'stateDir', 'stopTimeout', 'log'];
+/** Defaults of the optional {@link MetricsConfig} fields. */
+export const DEFAULT_METRICS_OPTIONS: Readonly<Required<Omit<MetricsConfig, 'port'>>> =
+  Object.freeze({ host: '127.0.0.1', path: '/metrics' });
+
+const TOP_KEYS = ['sources', 'destinations', 'logPaths', 'stateDir', 'stopTimeout', 'log', 'metrics'];
 const PATH_KEYS = ['sources', 'destinations', 'filter', 'rewrite', 'flowControl'];
 const COMMON_KEYS = ['class', 'options', 'persistName'];
 
@@ -54,6 +78,7 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
   kind: 'source' | 'destination',
   name: string,
   raw: unknown,
+  stateDir: string,
   issues: Issues,
 ): PlannedComponent<T> | undefined {
   const where = `${kind}s.${name}`;
@@ -64,7 +89,8 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
   const cfg = raw as unknown as SourceConfig & DestinationConfig;
   const base = kind === 'source' ? LogSource : LogDestination;
   const baseName = kind === 'source' ? 'LogSource' : 'LogDestination';
-  const driverKeys = kind === 'source' ? SOURCE_DRIVER_KEYS : [...DESTINATION_DRIVER_KEYS, 'fallback'];
+  const driverKeys =
+    kind === 'source' ? SOURCE_DRIVER_KEYS : [...DESTINATION_DRIVER_KEYS, 'fallback', 'diskBuffer'];
   checkKnownKeys(issues, where, cfg, [...COMMON_KEYS, ...driverKeys]);
   let ok = true;
   if (!isSubclass(cfg.class, base)) {
@@ -92,6 +118,10 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
     }
   }
   if (cfg.fallback !== undefined) checkString(issues, `${where}.fallback`, cfg.fallback);
+  const diskBuffer =
+    kind === 'destination' && cfg.diskBuffer !== undefined
+      ? resolveDiskBufferOptions(where, cfg.diskBuffer, stateDir, persistName, issues)
+      : undefined;
   if (!ok) return undefined;
   return {
     kind,
@@ -101,6 +131,7 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
     options: cfg.options ?? {},
     driver: driver as unknown as Required<T>,
     fallback: cfg.fallback,
+    diskBuffer,
   };
 }
 
@@ -114,6 +145,8 @@ export function planPipeline(config: PipelineConfig): Plan {
   checkKnownKeys(issues, 'config', config, TOP_KEYS);
   const sources: PlannedComponent<SourceDriverOptions>[] = [];
   const destinations: PlannedComponent<DestinationDriverOptions>[] = [];
+  const stateDir =
+    typeof config.stateDir === 'string' && config.stateDir !== '' ? config.stateDir : './.logpath';
   for (const kind of ['source', 'destination'] as const) {
     const group: unknown = config[`${kind}s`];
     if (!isPlainObject(group)) {
@@ -121,7 +154,7 @@ export function planPipeline(config: PipelineConfig): Plan {
       continue;
     }
     for (const [name, raw] of Object.entries(group)) {
-      const planned = planComponent(kind, name, raw, issues);
+      const planned = planComponent(kind, name, raw, stateDir, issues);
       if (planned) (kind === 'source' ? sources : destinations).push(planned as never);
     }
   }
@@ -136,6 +169,17 @@ export function planPipeline(config: PipelineConfig): Plan {
         `persist name "${c.persistName}" is used by both ${other} and ${label}; set a unique persistName on one of them`,
       );
     } else owners.set(c.persistName, label);
+  }
+  const bufferDirs = new Map<string, string>();
+  for (const d of destinations) {
+    if (d.diskBuffer === undefined) continue;
+    const other = bufferDirs.get(d.diskBuffer.dir);
+    if (other === undefined) bufferDirs.set(d.diskBuffer.dir, d.name);
+    else {
+      issues.push(
+        `destinations.${d.name}.diskBuffer.dir ${show(d.diskBuffer.dir)} is also the disk buffer of destinations.${other}; each destination needs its own directory`,
+      );
+    }
   }
   const destNames = new Set(Object.keys(isPlainObject(config.destinations) ? config.destinations : {}));
   const srcNames = new Set(Object.keys(isPlainObject(config.sources) ? config.sources : {}));
@@ -198,6 +242,7 @@ export function planPipeline(config: PipelineConfig): Plan {
       if (stderr !== undefined && checkBoolean(issues, 'log.stderr', stderr)) logToStderr = stderr;
     }
   }
+  const metrics = config.metrics === undefined ? undefined : planMetrics(config.metrics, issues);
   if (issues.length > 0) {
     throw new ConfigError(issues, {
       code: collision && issues.length === 1 ? ErrorCode.PERSIST_NAME_COLLISION : ErrorCode.INVALID_CONFIG,
@@ -211,5 +256,32 @@ export function planPipeline(config: PipelineConfig): Plan {
     stopTimeout,
     logLevel,
     logToStderr,
+    metrics,
   };
+}
+
+function planMetrics(raw: unknown, issues: Issues): Required<MetricsConfig> | undefined {
+  if (!isPlainObject(raw)) {
+    issues.push(`metrics must be an object with a "port", got ${show(raw)}`);
+    return undefined;
+  }
+  checkKnownKeys(issues, 'metrics', raw, ['port', 'host', 'path']);
+  const out = { port: 0, ...DEFAULT_METRICS_OPTIONS };
+  let ok = checkInt(issues, 'metrics.port', raw.port, 0, 65_535);
+  if (ok) out.port = raw.port as number;
+  if (raw.host !== undefined) {
+    if (checkString(issues, 'metrics.host', raw.host)) out.host = raw.host;
+    else ok = false;
+  }
+  if (raw.path !== undefined) {
+    const path = raw.path;
+    const valid = typeof path === 'string' && /^\/[^?#\s]*$/.test(path) && path !== '/health';
+    if (!valid) {
+      issues.push(
+        `metrics.path must be a path starting with "/", other than "/health", without spaces, "?" or "#", got ${show(path)}`,
+      );
+      ok = false;
+    } else out.path = path;
+  }
+  return ok ? out : undefined;
 }
