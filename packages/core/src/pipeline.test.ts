@@ -104,6 +104,23 @@ describe('config validation', () => {
     expect(calls).toEqual([]);
   });
 
+  it('rejects fallbacks that form a cycle, naming every member once', async () => {
+    const err = await startFails({
+      sources: { in: { class: Recorded } },
+      destinations: {
+        a: { class: RecordedDest, fallback: 'b' },
+        b: { class: RecordedDest, fallback: 'c' },
+        c: { class: RecordedDest, fallback: 'a' },
+        d: { class: RecordedDest, fallback: 'a' },
+      },
+      logPaths: [{ sources: ['in'], destinations: ['a', 'd'] }],
+    });
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).issues).toEqual([
+      'destinations: fallbacks form a cycle (a → b → c → a); a message all of them drop would never end',
+    ]);
+  });
+
   it('rejects a config that is not an object', async () => {
     expect(await startFails(null)).toBeInstanceOf(ConfigError);
   });

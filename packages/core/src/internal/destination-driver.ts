@@ -16,11 +16,20 @@ export interface Backpressured {
 
 type State = 'created' | 'running' | 'stopping' | 'detaching' | 'stopped';
 
-const VALID_CODES = new Set<number>([R.DROP, R.ERROR, R.SUCCESS, R.QUEUED, R.NOT_CONNECTED, R.RETRY]);
+const VALID_CODES = new Set<number>([
+  R.DROP,
+  R.ERROR,
+  R.SUCCESS,
+  R.QUEUED,
+  R.NOT_CONNECTED,
+  R.RETRY,
+]);
 const YIELD_EVERY = 10_000;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -136,7 +145,9 @@ export class DestinationDriver {
       if (this.queue.persistent) {
         this.#log.info(`${left} undelivered messages stay in the disk buffer for the next start`);
       } else {
-        this.#log.error(`${left} messages still queued at shutdown were not delivered (counted as dropped: shutdown)`);
+        this.#log.error(
+          `${left} messages still queued at shutdown were not delivered (counted as dropped: shutdown)`,
+        );
         this.queue.drainAll((m) => this.#drops.silent(m, 'shutdown', STATUS_ABORTED));
       }
     }
@@ -280,7 +291,9 @@ export class DestinationDriver {
     if (r === true) return R.SUCCESS;
     if (r === false) return R.ERROR;
     if (typeof r === 'number' && VALID_CODES.has(r)) return r;
-    this.#log.error(`${what}() returned ${String(r)}, not a result code or boolean; counted as ERROR`);
+    this.#log.error(
+      `${what}() returned ${String(r)}, not a result code or boolean; counted as ERROR`,
+    );
     this.counters.errors++;
     return R.ERROR;
   }
@@ -300,12 +313,16 @@ export class DestinationDriver {
         return true;
       case R.DROP:
         this.#errors = 0;
+        this.#retryCount = 0;
         this.#dropBacklog('destination-drop', 'the destination returned DROP');
         return true;
       case R.ERROR:
         if (++this.#errors >= this.#o.retries) {
           this.#errors = 0;
-          this.#dropBacklog('retries-exhausted', `ERROR ${this.#o.retries} times (retries=${this.#o.retries})`);
+          this.#dropBacklog(
+            'retries-exhausted',
+            `ERROR ${this.#o.retries} times (retries=${this.#o.retries})`,
+          );
           return true;
         }
         this.#rewind();
@@ -320,6 +337,7 @@ export class DestinationDriver {
         return this.#handle(R.NOT_CONNECTED);
       case R.NOT_CONNECTED:
         this.#retryCount = 0;
+        this.#errors = 0;
         this.#rewind();
         void this.#disconnect();
         this.#suspend(this.#o.timeReopen, false);
@@ -435,7 +453,10 @@ export class DestinationDriver {
   }
 
   #checkFull(): void {
-    if (this.#full && !this.queue.isFull(this.#o.logFifoSize)) this.#setFull(false);
+    // Unblock at three quarters, so a full queue does not suspend and wake its sources per message.
+    if (this.#full && !this.queue.isFull(Math.max(1, Math.floor((this.#o.logFifoSize * 3) / 4)))) {
+      this.#setFull(false);
+    }
   }
 
   #isIdle(): boolean {

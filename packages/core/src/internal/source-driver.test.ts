@@ -105,6 +105,8 @@ describe('flow control', () => {
     expect(out.delivered).toEqual(texts(N));
     expect(seen.falses).toBeGreaterThan(0);
     expect(seen.maxInFlight).toBeLessThanOrEqual(50 + 5);
+    // Hysteresis: unblocked at three quarters, not after every delivered message.
+    expect(seen.suspends).toBeLessThanOrEqual(N / 10);
     expect(statsOf(p, 'out').dropped).toEqual({});
   });
 

@@ -62,7 +62,15 @@ export interface Plan {
 export const DEFAULT_METRICS_OPTIONS: Readonly<Required<Omit<MetricsConfig, 'port'>>> =
   Object.freeze({ host: '127.0.0.1', path: '/metrics' });
 
-const TOP_KEYS = ['sources', 'destinations', 'logPaths', 'stateDir', 'stopTimeout', 'log', 'metrics'];
+const TOP_KEYS = [
+  'sources',
+  'destinations',
+  'logPaths',
+  'stateDir',
+  'stopTimeout',
+  'log',
+  'metrics',
+];
 const PATH_KEYS = ['sources', 'destinations', 'filter', 'rewrite', 'flowControl'];
 const COMMON_KEYS = ['class', 'options', 'persistName'];
 
@@ -110,11 +118,15 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
   } else if (ok && typeof cfg.class.generatePersistName === 'function') {
     try {
       const generated = cfg.class.generatePersistName((cfg.options ?? {}) as never);
-      if (checkString(issues, `${where}: ${cfg.class.name}.generatePersistName() result`, generated)) {
+      if (
+        checkString(issues, `${where}: ${cfg.class.name}.generatePersistName() result`, generated)
+      ) {
         persistName = `${cfg.class.name}.${generated}`;
       }
     } catch (err) {
-      issues.push(`${where}: ${cfg.class.name}.generatePersistName() threw: ${(err as Error).message}`);
+      issues.push(
+        `${where}: ${cfg.class.name}.generatePersistName() threw: ${(err as Error).message}`,
+      );
     }
   }
   if (cfg.fallback !== undefined) checkString(issues, `${where}.fallback`, cfg.fallback);
@@ -141,7 +153,8 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
  */
 export function planPipeline(config: PipelineConfig): Plan {
   const issues: Issues = [];
-  if (!isPlainObject(config)) throw new ConfigError(`the config must be an object, got ${show(config)}`);
+  if (!isPlainObject(config))
+    throw new ConfigError(`the config must be an object, got ${show(config)}`);
   checkKnownKeys(issues, 'config', config, TOP_KEYS);
   const sources: PlannedComponent<SourceDriverOptions>[] = [];
   const destinations: PlannedComponent<DestinationDriverOptions>[] = [];
@@ -181,7 +194,9 @@ export function planPipeline(config: PipelineConfig): Plan {
       );
     }
   }
-  const destNames = new Set(Object.keys(isPlainObject(config.destinations) ? config.destinations : {}));
+  const destNames = new Set(
+    Object.keys(isPlainObject(config.destinations) ? config.destinations : {}),
+  );
   const srcNames = new Set(Object.keys(isPlainObject(config.sources) ? config.sources : {}));
   for (const d of destinations) {
     if (d.fallback === undefined) continue;
@@ -189,6 +204,26 @@ export function planPipeline(config: PipelineConfig): Plan {
       issues.push(`destinations.${d.name}.fallback names an unknown destination "${d.fallback}"`);
     } else if (d.fallback === d.name) {
       issues.push(`destinations.${d.name}.fallback cannot name the destination itself`);
+    }
+  }
+  // A cycle would bounce a message that every member drops between them forever.
+  const fallbackOf = new Map(destinations.map((d) => [d.name, d.fallback]));
+  const reported = new Set<string>();
+  for (const d of destinations) {
+    const chain = [d.name];
+    for (
+      let next = d.fallback;
+      next !== undefined && next !== d.name;
+      next = fallbackOf.get(next)
+    ) {
+      if (chain.includes(next)) break; // a cycle that does not include d: reported from its members
+      chain.push(next);
+      if (fallbackOf.get(next) === d.name && !reported.has(d.name)) {
+        for (const n of chain) reported.add(n);
+        issues.push(
+          `destinations: fallbacks form a cycle (${[...chain, d.name].join(' → ')}); a message all of them drop would never end`,
+        );
+      }
     }
   }
   const logPaths: Plan['logPaths'] = [];
@@ -208,11 +243,14 @@ export function planPipeline(config: PipelineConfig): Plan {
       ] as const) {
         const names: unknown = p[key];
         if (!Array.isArray(names) || names.length === 0) {
-          issues.push(`${where}.${key} must be a non-empty array of ${kind} names, got ${show(names)}`);
+          issues.push(
+            `${where}.${key} must be a non-empty array of ${kind} names, got ${show(names)}`,
+          );
           continue;
         }
         for (const n of names) {
-          if (!known.has(n as string)) issues.push(`${where}.${key} names an unknown ${kind} ${show(n)}`);
+          if (!known.has(n as string))
+            issues.push(`${where}.${key} names an unknown ${kind} ${show(n)}`);
         }
       }
       for (const fn of ['filter', 'rewrite'] as const) {
@@ -236,7 +274,10 @@ export function planPipeline(config: PipelineConfig): Plan {
     else {
       checkKnownKeys(issues, 'log', config.log, ['level', 'stderr']);
       const { level, stderr } = config.log;
-      if (level !== undefined && checkOneOf(issues, 'log.level', level, ['error', 'warn', 'info', 'debug'])) {
+      if (
+        level !== undefined &&
+        checkOneOf(issues, 'log.level', level, ['error', 'warn', 'info', 'debug'])
+      ) {
         logLevel = level;
       }
       if (stderr !== undefined && checkBoolean(issues, 'log.stderr', stderr)) logToStderr = stderr;
@@ -245,7 +286,10 @@ export function planPipeline(config: PipelineConfig): Plan {
   const metrics = config.metrics === undefined ? undefined : planMetrics(config.metrics, issues);
   if (issues.length > 0) {
     throw new ConfigError(issues, {
-      code: collision && issues.length === 1 ? ErrorCode.PERSIST_NAME_COLLISION : ErrorCode.INVALID_CONFIG,
+      code:
+        collision && issues.length === 1
+          ? ErrorCode.PERSIST_NAME_COLLISION
+          : ErrorCode.INVALID_CONFIG,
     });
   }
   return {
