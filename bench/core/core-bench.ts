@@ -20,7 +20,9 @@ import * as core from '@logpath/core';
 
 const scenario = process.argv[2] ?? 'null';
 const count = Number(process.argv[3] ?? 2_000_000);
-const BODY = 'GET /api/v1/items?id=12345 HTTP/1.1 200 1532 "-" "Mozilla/5.0 (X11; Linux x86_64)" ' + 'x'.repeat(110);
+const BODY =
+  'GET /api/v1/items?id=12345 HTTP/1.1 200 1532 "-" "Mozilla/5.0 (X11; Linux x86_64)" ' +
+  'x'.repeat(110);
 
 class BenchSource extends LogSource<{ count: number; acks: boolean }> {
   #count = 0;
@@ -47,7 +49,8 @@ const dest: { class: DestinationClass; options: object; diskBuffer?: object } =
   scenario === 'file'
     ? { class: FileDestination!, options: { path: join(dir, 'out.ndjson') } }
     : { class: NullDestination as DestinationClass, options: {} };
-if (scenario === 'disk') dest.diskBuffer = { dir: join(dir, 'buffer'), maxBytes: 1 << 30, reliable: true };
+if (scenario === 'disk')
+  dest.diskBuffer = { dir: join(dir, 'buffer'), maxBytes: 1 << 30, reliable: true };
 
 const pipeline = new Pipeline(
   defineConfig({

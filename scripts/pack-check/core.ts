@@ -15,7 +15,10 @@ const pipeline = new Pipeline(
   defineConfig({
     sources: { three: { class: Three } },
     destinations: {
-      file: { class: FileDestination, options: { path: join(dir, 'out.log'), template: '${MESSAGE}' } },
+      file: {
+        class: FileDestination,
+        options: { path: join(dir, 'out.log'), template: '${MESSAGE}' },
+      },
       capture: { class: CaptureDestination },
     },
     logPaths: [{ sources: ['three'], destinations: ['file', 'capture'] }],

@@ -138,10 +138,9 @@ export class BatchedAckTracker extends AckTracker {
   constructor(options: BatchedAckTrackerOptions, callback: (acks: BookmarkAck[]) => void) {
     super();
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-      throw new ConfigError(
-        `batchSize must be an integer ≥ 1, got ${String(options.batchSize)}`,
-        { code: ErrorCode.INVALID_OPTION },
-      );
+      throw new ConfigError(`batchSize must be an integer ≥ 1, got ${String(options.batchSize)}`, {
+        code: ErrorCode.INVALID_OPTION,
+      });
     }
     if (!(options.timeout >= 0)) {
       throw new ConfigError(`timeout must be ≥ 0 ms, got ${String(options.timeout)}`, {

@@ -39,11 +39,12 @@ export const DEFAULT_DESTINATION_DRIVER_OPTIONS: Readonly<Required<DestinationDr
   });
 
 /** Defaults of {@link SourceDriverOptions}. */
-export const DEFAULT_SOURCE_DRIVER_OPTIONS: Readonly<Required<SourceDriverOptions>> =
-  Object.freeze({
+export const DEFAULT_SOURCE_DRIVER_OPTIONS: Readonly<Required<SourceDriverOptions>> = Object.freeze(
+  {
     logIwSize: 1000,
     timeReopen: 1000,
-  });
+  },
+);
 
 /** @internal */
 export const DESTINATION_DRIVER_KEYS = Object.keys(DEFAULT_DESTINATION_DRIVER_OPTIONS);

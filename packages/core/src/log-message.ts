@@ -2,22 +2,19 @@ import { formatTemplate } from './template.js';
 import { parseSyslog, type ParseOptions } from './internal/syslog-parser.js';
 
 /** A JSON value as stored in a message field. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * A value of a name-value pair. Values keep their types: strings stay strings
  * (never bytes), numbers keep full precision, dates keep their instant.
  */
 export type LogValue =
-  | string
-  | number
+  | JsonValue // string, number, boolean, null, JSON arrays and objects
   | bigint
-  | boolean
-  | null
   | Date
   | readonly string[]
-  | Uint8Array
-  | JsonValue;
+  | Uint8Array;
 
 /** Where a message's ack goes once every destination is done with it. @internal */
 export interface AckOwner {
@@ -272,6 +269,7 @@ export function stringifyValue(v: LogValue): string {
 function toJsonValue(v: LogValue): JsonValue {
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (v instanceof Uint8Array)
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
   return v as JsonValue;
 }

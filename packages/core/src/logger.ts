@@ -1,3 +1,4 @@
+import { describeError } from './errors.js';
 /** Severity of an internal log line. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -63,7 +64,8 @@ export class LogHub {
     if (!this.enabled(level)) return;
     let stack: string | undefined;
     if (err !== undefined) {
-      stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+      stack =
+        err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : describeError(err);
     }
     const record: InternalLogRecord = { time: Date.now(), level, component, message, stack };
     for (const sink of this.#sinks) {

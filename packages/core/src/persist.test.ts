@@ -77,7 +77,10 @@ const p = new Persist('crash', undefined, { stateDir: ${JSON.stringify(stateDir)
 for (let i = 1; ; i++) { p.set('n', i); process.stdout.write(i + '\\n'); }\n`,
     );
     const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let confirmed = 0;
     for await (const line of createInterface({ input: child.stdout })) {
       confirmed = Number(line);

@@ -36,10 +36,13 @@ function openStore(file: string): Store {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new LogpathError(ErrorCode.PERSIST, `persist file ${file} is not valid JSON`, { cause: err });
+      throw new LogpathError(ErrorCode.PERSIST, `persist file ${file} is not valid JSON`, {
+        cause: err,
+      });
     }
     const entries = (parsed as { entries?: unknown }).entries;
-    if (!Array.isArray(entries)) throw new LogpathError(ErrorCode.PERSIST, `persist file ${file} has no entries`);
+    if (!Array.isArray(entries))
+      throw new LogpathError(ErrorCode.PERSIST, `persist file ${file} has no entries`);
     for (const e of entries as [string, JsonValue][]) values.set(e[0], JSON.stringify(e[1]));
   }
   store = { file, values };
@@ -68,7 +71,11 @@ export class Persist {
    * @throws LifecycleError when no pipeline has registered `persistName` (called before `init()`) and no `stateDir` is given.
    * @throws LogpathError ERR_PERSIST when the stored file cannot be read.
    */
-  constructor(persistName: string, defaults?: Record<string, JsonValue>, options: PersistOptions = {}) {
+  constructor(
+    persistName: string,
+    defaults?: Record<string, JsonValue>,
+    options: PersistOptions = {},
+  ) {
     const dir = options.stateDir ?? stateDirOf(persistName);
     if (dir === undefined) {
       throw new LifecycleError(
@@ -76,7 +83,9 @@ export class Persist {
       );
     }
     this.#name = persistName;
-    this.#store = openStore(join(resolve(dir), 'persist', `${encodeURIComponent(persistName)}.json`));
+    this.#store = openStore(
+      join(resolve(dir), 'persist', `${encodeURIComponent(persistName)}.json`),
+    );
     if (defaults) {
       for (const [k, v] of Object.entries(defaults)) {
         if (!this.#store.values.has(k)) this.#store.values.set(k, encode(persistName, k, v));
@@ -118,13 +127,17 @@ export class Persist {
 
   #write(): void {
     const entries = [...this.#store.values].map(([k, v]) => `[${JSON.stringify(k)},${v}]`);
-    writeFileAtomicSync(this.#store.file, `{"name":${JSON.stringify(this.#name)},"entries":[${entries.join(',')}]}\n`);
+    writeFileAtomicSync(
+      this.#store.file,
+      `{"name":${JSON.stringify(this.#name)},"entries":[${entries.join(',')}]}\n`,
+    );
   }
 }
 
 function encode(name: string, key: string, value: JsonValue): string {
   const bad = findNonJson(value);
-  if (bad !== undefined) throw new TypeError(`Persist("${name}").set("${key}"): ${bad} is not a JSON value`);
+  if (bad !== undefined)
+    throw new TypeError(`Persist("${name}").set("${key}"): ${bad} is not a JSON value`);
   return JSON.stringify(value);
 }
 
@@ -147,5 +160,7 @@ function findNonJson(v: unknown, depth = 0): string | undefined {
     }
     return undefined;
   }
-  return typeof v === 'object' ? `an object of class ${v.constructor?.name ?? 'null'}` : `a ${typeof v}`;
+  return typeof v === 'object'
+    ? `an object of class ${v.constructor?.name ?? 'null'}`
+    : `a ${typeof v}`;
 }

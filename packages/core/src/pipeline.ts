@@ -81,7 +81,8 @@ export class Pipeline {
    * @throws LifecycleError naming the component whose `init()` failed.
    */
   async start(): Promise<void> {
-    if (this.#state !== 'created') throw new LifecycleError(`start() needs a new pipeline; it is ${this.#state}`);
+    if (this.#state !== 'created')
+      throw new LifecycleError(`start() needs a new pipeline; it is ${this.#state}`);
     const plan = planPipeline(this.#config);
     this.#state = 'starting';
     this.#applyLogOptions(plan);
@@ -246,7 +247,10 @@ export class Pipeline {
         inst.persistName = c.persistName;
         inst.logger = this.#hub.logger(c.persistName);
         // Bound before init() so that init() may already call setTransportName().
-        sources.set(c.name, new SourceDriver(c.name, inst, c.driver, routes, counters, inst.logger));
+        sources.set(
+          c.name,
+          new SourceDriver(c.name, inst, c.driver, routes, counters, inst.logger),
+        );
         if (inst instanceof InternalSource) inst._attachHub(this.#hub, routes);
         await this.#init(c, inst);
         inited.push({ c, deinit: () => inst.deinit() });
@@ -268,17 +272,23 @@ export class Pipeline {
     return { plan, unregister, sources, destinations };
   }
 
-  async #init(c: PlannedComponent<unknown>, inst: LogSource<unknown> | LogDestination<unknown>): Promise<void> {
+  async #init(
+    c: PlannedComponent<unknown>,
+    inst: LogSource<unknown> | LogDestination<unknown>,
+  ): Promise<void> {
     inst.persistName = c.persistName;
     inst.logger = this.#hub.logger(c.persistName);
     let result: unknown;
     try {
       result = await inst.init(c.options);
     } catch (err) {
-      throw new LifecycleError(`${c.kind} "${c.name}" (${c.persistName}): init() failed: ${(err as Error).message}`, {
-        cause: err,
-        code: ErrorCode.INIT_FAILED,
-      });
+      throw new LifecycleError(
+        `${c.kind} "${c.name}" (${c.persistName}): init() failed: ${(err as Error).message}`,
+        {
+          cause: err,
+          code: ErrorCode.INIT_FAILED,
+        },
+      );
     }
     if (result === false) {
       throw new LifecycleError(`${c.kind} "${c.name}" (${c.persistName}): init() returned false`, {

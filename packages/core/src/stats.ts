@@ -1,11 +1,6 @@
 /** Why a message was dropped; the label of the `dropped` counters. */
 export type DropReason =
-  | 'destination-drop'
-  | 'retries-exhausted'
-  | 'queue-full'
-  | 'shutdown'
-  | 'filtered'
-  | 'error';
+  'destination-drop' | 'retries-exhausted' | 'queue-full' | 'shutdown' | 'filtered' | 'error';
 
 /** Counters of one component, labelled by its persist name. */
 export interface ComponentStats {

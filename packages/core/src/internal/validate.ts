@@ -59,7 +59,9 @@ export function checkOneOf<T extends string>(
   allowed: readonly T[],
 ): value is T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return true;
-  issues.push(`${name} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${show(value)}`);
+  issues.push(
+    `${name} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${show(value)}`,
+  );
   return false;
 }
 

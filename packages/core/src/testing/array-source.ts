@@ -40,7 +40,9 @@ export class ArraySource extends LogSource<ArraySourceOptions> {
       if (!this.postMessage(msg)) await this.waitForWindow();
     }
     if (!this.signal.aborted) {
-      await new Promise<void>((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await new Promise<void>((resolve) =>
+        this.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
     }
   }
 

@@ -54,7 +54,9 @@ export async function startSource<TOptions>(
     defineConfig({
       sources: { source: { class: cls, options: options ?? {}, ...driver } },
       destinations: { capture: { class: CaptureDestination } },
-      logPaths: [{ sources: ['source'], destinations: ['capture'], flowControl: flowControl ?? true }],
+      logPaths: [
+        { sources: ['source'], destinations: ['capture'], flowControl: flowControl ?? true },
+      ],
       log: { stderr: false, level: 'debug' },
     }),
     { logSink: (r) => logs.push(r) },
@@ -66,7 +68,9 @@ export async function startSource<TOptions>(
     messages: capture.messages,
     logs,
     waitFor: (n, timeoutMs = 10_000) =>
-      withTimeout(capture.waitFor(n), timeoutMs, `waiting for ${n} messages`).then(() => capture.messages),
+      withTimeout(capture.waitFor(n), timeoutMs, `waiting for ${n} messages`).then(
+        () => capture.messages,
+      ),
     stats: () => pipeline.stats(),
     stop: () => pipeline.stop(),
   };
@@ -116,7 +120,11 @@ export async function runDestination<TOptions>(
   const input = pipeline.component('input') as ArraySource;
   const destination = pipeline.component('destination') as LogDestination<TOptions>;
   try {
-    await withTimeout(input.allAcked(), timeout ?? 10_000, 'waiting for every message to be acknowledged');
+    await withTimeout(
+      input.allAcked(),
+      timeout ?? 10_000,
+      'waiting for every message to be acknowledged',
+    );
   } finally {
     await pipeline.stop();
   }
@@ -126,7 +134,11 @@ export async function runDestination<TOptions>(
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LifecycleError(`timed out after ${ms} ms ${what}`, { code: ErrorCode.TIMEOUT })), ms);
+    timer = setTimeout(
+      () =>
+        reject(new LifecycleError(`timed out after ${ms} ms ${what}`, { code: ErrorCode.TIMEOUT })),
+      ms,
+    );
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
