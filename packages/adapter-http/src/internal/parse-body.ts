@@ -1,0 +1,187 @@
+import { isUtf8 } from 'node:buffer';
+import { LogMessage, type LogValue } from '@logpath/core';
+import { HttpError } from './http-error.js';
+import { firstInvalidUtf8 } from './utf8.js';
+
+/** A format once `auto` has been resolved from the Content-Type. */
+export type BodyFormat = 'json' | 'ndjson' | 'text' | 'raw' | 'syslog';
+
+/** What a body may hold. */
+export interface BodyLimits {
+  readonly maxLineBytes: number;
+  readonly maxMessages: number;
+  /** JSON field that becomes MESSAGE. */
+  readonly messageField: string;
+}
+
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonl',
+  'application/jsonlines',
+  'application/x-jsonlines',
+]);
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+
+/** The Content-Types `auto` understands, for the 415 answer. */
+export const SUPPORTED_TYPES = Object.freeze([
+  'application/json',
+  'application/x-ndjson',
+  'text/plain',
+  'application/octet-stream',
+]);
+
+/**
+ * Picks the format of a body from its Content-Type (`format: auto`).
+ * @throws HttpError 415 for a missing or unsupported type or charset.
+ */
+export function formatFromContentType(contentType: string | undefined): BodyFormat {
+  if (contentType === undefined || contentType === '') {
+    throw new HttpError(415, 'the Content-Type header is missing', { supported: SUPPORTED_TYPES });
+  }
+  const semi = contentType.indexOf(';');
+  const type = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (semi >= 0) {
+    const charset = CHARSET.exec(contentType)?.[1]?.toLowerCase();
+    if (
+      charset !== undefined &&
+      charset !== 'utf-8' &&
+      charset !== 'utf8' &&
+      charset !== 'us-ascii'
+    ) {
+      throw new HttpError(415, `unsupported charset "${charset}": send UTF-8`);
+    }
+  }
+  if (type === 'application/json' || type.endsWith('+json')) return 'json';
+  if (NDJSON_TYPES.has(type)) return 'ndjson';
+  if (type === 'text/plain') return 'text';
+  if (type === 'application/octet-stream') return 'raw';
+  throw new HttpError(415, `unsupported Content-Type "${type}"`, { supported: SUPPORTED_TYPES });
+}
+
+/**
+ * Turns a whole body into messages, or refuses all of it: nothing is posted
+ * from a body that fails anywhere.
+ * @throws HttpError 400 (malformed, invalid UTF-8) or 413 (line or message count over the limits).
+ */
+export function parseBody(buf: Buffer, format: BodyFormat, limits: BodyLimits): LogMessage[] {
+  if (format === 'raw') {
+    if (buf.length === 0) return [];
+    return [new LogMessage(isUtf8(buf) ? buf.toString('utf8') : buf)];
+  }
+  let text = decodeUtf8(buf, format);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (format === 'json') return parseJsonDocument(text, limits);
+  return parseLines(text, format, limits, buf.length > limits.maxLineBytes);
+}
+
+function decodeUtf8(buf: Buffer, format: BodyFormat): string {
+  if (isUtf8(buf)) return buf.toString('utf8');
+  const offset = firstInvalidUtf8(buf);
+  if (format === 'json')
+    throw new HttpError(400, `the body is not valid UTF-8 (byte ${offset})`, { offset });
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (buf[i] === 10) line++;
+  throw new HttpError(400, `line ${line} is not valid UTF-8 (byte ${offset} of the body)`, {
+    line,
+    offset,
+  });
+}
+
+function parseJsonDocument(text: string, limits: BodyLimits): LogMessage[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(doc)) return [fromJson(doc, limits.messageField)];
+  if (doc.length > limits.maxMessages) {
+    throw new HttpError(
+      413,
+      `the body holds ${doc.length} messages, more than maxMessages (${limits.maxMessages})`,
+      {
+        maxMessages: limits.maxMessages,
+      },
+    );
+  }
+  const out = new Array<LogMessage>(doc.length);
+  for (let i = 0; i < doc.length; i++) out[i] = fromJson(doc[i], limits.messageField);
+  return out;
+}
+
+function parseLines(
+  text: string,
+  format: BodyFormat,
+  limits: BodyLimits,
+  checkLength: boolean,
+): LogMessage[] {
+  const out: LogMessage[] = [];
+  const len = text.length;
+  const { maxLineBytes, maxMessages, messageField } = limits;
+  let start = 0;
+  let lineNo = 0;
+  while (start < len) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = len;
+    lineNo++;
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (stop > start) {
+      const line = text.slice(start, stop);
+      if (checkLength && lineTooLong(line, maxLineBytes)) {
+        throw new HttpError(413, `line ${lineNo} exceeds maxLineBytes (${maxLineBytes} bytes)`, {
+          line: lineNo,
+          maxLineBytes,
+        });
+      }
+      if (out.length === maxMessages) {
+        throw new HttpError(413, `the body holds more than maxMessages (${maxMessages}) messages`, {
+          maxMessages,
+        });
+      }
+      if (format === 'ndjson') {
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (err) {
+          if (line.trim() !== '') {
+            throw new HttpError(
+              400,
+              `line ${lineNo} is not valid JSON: ${(err as Error).message}`,
+              { line: lineNo },
+            );
+          }
+          start = end + 1;
+          continue;
+        }
+        out.push(fromJson(value, messageField));
+      } else if (format === 'text') {
+        out.push(new LogMessage(line));
+      } else {
+        out.push(LogMessage.parse(line));
+      }
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/** UTF-8 length > max, computing it only when the UTF-16 length cannot decide. */
+function lineTooLong(line: string, max: number): boolean {
+  if (line.length > max) return true; // every UTF-16 unit is at least one UTF-8 byte
+  if (line.length * 3 <= max) return false; // and at most three
+  return Buffer.byteLength(line, 'utf8') > max;
+}
+
+/** An object's fields become name-value pairs with their JSON types; any other value becomes MESSAGE. */
+function fromJson(value: unknown, messageField: string): LogMessage {
+  const msg = new LogMessage();
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const obj = value as Record<string, LogValue>;
+    for (const key in obj) msg.set(key === messageField ? 'MESSAGE' : key, obj[key]!);
+  } else {
+    msg.set('MESSAGE', value as LogValue);
+  }
+  return msg;
+}

@@ -1,0 +1,73 @@
+import { parse as parseQuery } from 'node:querystring';
+import type { LogValue } from '@logpath/core';
+import type { Request } from 'express';
+
+/** What to take from each request, fixed at init. */
+export interface FieldSpec {
+  /** Lower-case request header names copied into `HTTP.HEADERS.<name>`. */
+  readonly headers: readonly string[];
+  /** SOURCEIP from the first X-Forwarded-For entry. */
+  readonly trustProxy: boolean;
+}
+
+/**
+ * The fields every message of one request gets, collected once per request
+ * (name and value lists, so the per-message loop is only `set` calls).
+ */
+export interface RequestFields {
+  readonly names: string[];
+  readonly values: LogValue[];
+  readonly ip: string;
+  readonly port: number | undefined;
+}
+
+const MAPPED_V4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+/** Query parameters copied per request, at most. */
+export const MAX_QUERY_FIELDS = 100;
+
+/** Collects SOURCEIP/SOURCEPORT and the `HTTP.*` fields of a request. */
+export function collectFields(req: Request, spec: FieldSpec): RequestFields {
+  const url = req.originalUrl;
+  const q = url.indexOf('?');
+  const names: string[] = ['HTTP.METHOD', 'HTTP.PATH'];
+  const values: LogValue[] = [req.method, q < 0 ? url : url.slice(0, q)];
+  const params = req.params as Record<string, string | string[]> | undefined;
+  if (params !== undefined) {
+    for (const key in params) {
+      names.push(`HTTP.PARAMS.${key}`);
+      values.push(params[key]!);
+    }
+  }
+  if (q >= 0 && q < url.length - 1) {
+    // Capped: every field is set on every message of the request.
+    const query = parseQuery(url.slice(q + 1), '&', '=', { maxKeys: MAX_QUERY_FIELDS });
+    for (const key in query) {
+      names.push(`HTTP.QUERY.${key}`);
+      values.push(query[key]!);
+    }
+  }
+  for (const name of spec.headers) {
+    const v = req.headers[name];
+    if (v === undefined) continue;
+    names.push(`HTTP.HEADERS.${name}`);
+    values.push(Array.isArray(v) ? v.join(', ') : v);
+  }
+  let ip: string | undefined;
+  let port: number | undefined;
+  if (spec.trustProxy) ip = forwardedFor(req.headers['x-forwarded-for']);
+  if (ip === undefined) {
+    ip = req.socket.remoteAddress ?? '';
+    port = req.socket.remotePort;
+  }
+  const m = MAPPED_V4.exec(ip);
+  return { names, values, ip: m === null ? ip : m[1]!, port };
+}
+
+/** The client address: the first entry of X-Forwarded-For. */
+function forwardedFor(h: string | string[] | undefined): string | undefined {
+  if (h === undefined) return undefined;
+  const s = Array.isArray(h) ? h[0]! : h;
+  const comma = s.indexOf(',');
+  const first = (comma < 0 ? s : s.slice(0, comma)).trim();
+  return first === '' ? undefined : first;
+}
