@@ -6,7 +6,7 @@ import {
   checkString,
   show,
   type Issues,
-} from './internal/validate.js';
+} from './option-checks.js';
 
 /**
  * A destination's disk buffer (`diskBuffer` beside `class` in the config):

@@ -1,4 +1,4 @@
-import { checkInt, checkMs, type Issues } from './internal/validate.js';
+import { checkInt, checkMs, type Issues } from './option-checks.js';
 
 /** Driver options of a destination, set beside `class` in the config. */
 export interface DestinationDriverOptions {

@@ -33,6 +33,16 @@ export {
   type DestinationDriverOptions,
   type SourceDriverOptions,
 } from './driver-options.js';
+export {
+  checkInt,
+  checkMs,
+  checkString,
+  checkBoolean,
+  checkOneOf,
+  checkKnownKeys,
+  show as showValue,
+  type Issues as OptionIssues,
+} from './option-checks.js';
 export { Pipeline, type PipelineState, type PipelineOptions } from './pipeline.js';
 export type { ComponentStats, DropReason } from './stats.js';
 export type { Logger, LogLevel, InternalLogRecord } from './logger.js';

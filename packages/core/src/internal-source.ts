@@ -6,7 +6,7 @@ import { LogSource } from './log-source.js';
 import type { InternalLogRecord, LogHub, LogLevel } from './logger.js';
 import type { DestinationDriver } from './internal/destination-driver.js';
 import type { Route } from './internal/source-driver.js';
-import { checkInt, checkKnownKeys, checkOneOf, type Issues } from './internal/validate.js';
+import { checkInt, checkKnownKeys, checkOneOf, type Issues } from './option-checks.js';
 
 /** Options of {@link InternalSource}. */
 export interface InternalSourceOptions {

@@ -114,6 +114,29 @@ export abstract class LogDestination<TOptions = Record<string, unknown>> {
     return true;
   }
 
+  #retryAfterMs: number | undefined;
+
+  /**
+   * Asks the runtime to wait `ms` milliseconds (instead of `timeReopen`)
+   * before the next attempt, for the ERROR or NOT_CONNECTED you are about to
+   * return — e.g. a server's `Retry-After`. A throttled ERROR is a wait, not a
+   * failure: it does not count against `retries`.
+   * @throws RangeError when `ms` is not a finite number ≥ 0.
+   */
+  retryAfter(ms: number): void {
+    if (!(Number.isFinite(ms) && ms >= 0)) {
+      throw new RangeError(`retryAfter(ms) needs a number of milliseconds ≥ 0, got ${String(ms)}`);
+    }
+    this.#retryAfterMs = Math.min(ms, 2_147_483_647);
+  }
+
+  /** @internal the delay set by retryAfter() for this result, cleared once read */
+  _takeRetryAfter(): number | undefined {
+    const ms = this.#retryAfterMs;
+    this.#retryAfterMs = undefined;
+    return ms;
+  }
+
   /** Sends one message, or adds it to a batch and returns QUEUED. */
   abstract send(msg: LogMessage): SendResult | Promise<SendResult>;
 

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { LogDestination } from '../log-destination.js';
 import { LogSource } from '../log-source.js';
 import { planPipeline } from '../internal/validate-config.js';
-import { show } from '../internal/validate.js';
+import { show } from '../option-checks.js';
 import { importModule } from './import-module.js';
 import { checkComponentClass, oneLine, resolveClass, type ComponentKind } from './resolve-class.js';
 

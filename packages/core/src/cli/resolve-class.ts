@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogDestination } from '../log-destination.js';
 import { LogSource } from '../log-source.js';
-import { show } from '../internal/validate.js';
+import { show } from '../option-checks.js';
 import { importModule } from './import-module.js';
 
 /** Which base class a component's class must extend. */

@@ -3,7 +3,7 @@ import { LogDestination } from '../log-destination.js';
 import type { LogMessage } from '../log-message.js';
 import { LineBuffer } from '../internal/line-buffer.js';
 import { lineFormatter, type LineFormatter } from '../internal/line-format.js';
-import { checkKnownKeys, checkString, show, type Issues } from '../internal/validate.js';
+import { checkKnownKeys, checkString, show, type Issues } from '../option-checks.js';
 
 /** Where {@link ConsoleDestination} writes: process.stdout, process.stderr, or any writable stream. */
 export type ConsoleStream = 'stdout' | 'stderr' | NodeJS.WritableStream;

@@ -19,7 +19,7 @@ import {
   checkString,
   show,
   type Issues,
-} from '../internal/validate.js';
+} from '../option-checks.js';
 
 /** Options of {@link FileDestination}. */
 export interface FileDestinationOptions {

@@ -305,6 +305,7 @@ export class DestinationDriver {
     const q = this.queue;
     switch (code) {
       case R.SUCCESS:
+        this.#dest._takeRetryAfter();
         this.#errors = 0;
         this.#retryCount = 0;
         this.#bytes = 0;
@@ -316,7 +317,14 @@ export class DestinationDriver {
         this.#retryCount = 0;
         this.#dropBacklog('destination-drop', 'the destination returned DROP');
         return true;
-      case R.ERROR:
+      case R.ERROR: {
+        const throttle = this.#dest._takeRetryAfter();
+        if (throttle !== undefined) {
+          // The destination was told to wait (Retry-After): not a failure of the batch.
+          this.#rewind();
+          this.#suspend(throttle, true);
+          return false;
+        }
         if (++this.#errors >= this.#o.retries) {
           this.#errors = 0;
           this.#dropBacklog(
@@ -328,6 +336,7 @@ export class DestinationDriver {
         this.#rewind();
         this.#suspend(this.#o.timeReopen, true);
         return false;
+      }
       case R.RETRY:
         if (++this.#retryCount < this.#o.retries) {
           this.#rewind();
@@ -340,7 +349,7 @@ export class DestinationDriver {
         this.#errors = 0;
         this.#rewind();
         void this.#disconnect();
-        this.#suspend(this.#o.timeReopen, false);
+        this.#suspend(this.#dest._takeRetryAfter() ?? this.#o.timeReopen, false);
         return false;
       default:
         return this.#handle(R.ERROR);

@@ -31,7 +31,8 @@ export interface ParseOptions {
 }
 
 const DEFAULT_PRI = 13;
-const decoder = new TextDecoder('utf-8');
+// ignoreBOM: the parser skips one leading BOM itself; the decoder must not skip another.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function decode(raw: Uint8Array): string {
   try {

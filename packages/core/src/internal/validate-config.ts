@@ -27,7 +27,7 @@ import {
   checkString,
   show,
   type Issues,
-} from './validate.js';
+} from '../option-checks.js';
 
 /** A validated component, ready to be instantiated. */
 export interface PlannedComponent<TDriver> {

@@ -1,8 +1,11 @@
 /**
- * Small validators shared by every options object. Each pushes a sentence
- * naming the option, the expectation and the value onto `issues`, so a caller
- * can report every problem at once.
+ * Option validators for plugin authors (and logpath itself). Each returns
+ * whether the value is valid and otherwise pushes one sentence naming the
+ * option, the expectation and the value onto `issues`, so `init()` can report
+ * every problem at once: `if (issues.length) throw new ConfigError(issues, { code: ErrorCode.INVALID_OPTION })`.
  */
+
+/** The list the validators push problems onto. */
 export type Issues = string[];
 
 /** Renders a value for an error message without throwing on cycles or bigints. */
@@ -17,6 +20,7 @@ export function show(value: unknown): string {
   }
 }
 
+/** An integer from `min` to `max` (default: no upper bound). */
 export function checkInt(
   issues: Issues,
   name: string,
@@ -32,6 +36,7 @@ export function checkInt(
   return false;
 }
 
+/** A number of milliseconds a timer accepts: 0 to 2^31−1. */
 export function checkMs(issues: Issues, name: string, value: unknown): value is number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 2_147_483_647) {
     return true;
@@ -40,18 +45,21 @@ export function checkMs(issues: Issues, name: string, value: unknown): value is 
   return false;
 }
 
+/** A non-empty string. */
 export function checkString(issues: Issues, name: string, value: unknown): value is string {
   if (typeof value === 'string' && value.length > 0) return true;
   issues.push(`${name} must be a non-empty string, got ${show(value)}`);
   return false;
 }
 
+/** `true` or `false`. */
 export function checkBoolean(issues: Issues, name: string, value: unknown): value is boolean {
   if (typeof value === 'boolean') return true;
   issues.push(`${name} must be true or false, got ${show(value)}`);
   return false;
 }
 
+/** One of the `allowed` strings. */
 export function checkOneOf<T extends string>(
   issues: Issues,
   name: string,
