@@ -1,0 +1,260 @@
+/**
+ * WebSocket ingest benchmark, in one run: a ws client (in its own process, so
+ * the server's CPU time is its own) sends 1,000,000 messages as single-message
+ * text frames, then as 100-line NDJSON frames, to
+ *   - a bare `ws` server that counts messages (NDJSON: splits each frame into lines),
+ *   - WebSocketSource → NullDestination (format `text`, then `ndjson`), and
+ *   - for reference, a bare server that also JSON.parses each NDJSON line.
+ * Prints one JSON line per server (messages/s, server CPU µs per message, peak
+ * RSS; the source's lines carry the ratios), then a summary on stderr.
+ * Figures are measured, never hard-coded.
+ * Usage: [WS_BENCH_ROUNDS=n] node --import tsx packages/adapter-ws/bench/ws-bench.ts [messages] [single|ndjson]
+ */
+import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { NullDestination, Pipeline, defineConfig } from '@logpath/core';
+import { WebSocketServer } from 'ws';
+import { WebSocketSource } from '../src/index.js';
+
+type Mode = 'single' | 'ndjson';
+const LINES_PER_FRAME = 100;
+const BODY =
+  'GET /api/v1/items?id=12345 HTTP/1.1 200 1532 "-" "Mozilla/5.0 (X11; Linux x86_64)" ' +
+  'x'.repeat(60);
+
+interface ClientJob {
+  url: string;
+  mode: Mode;
+  messages: number;
+}
+
+/**
+ * The client, as plain JavaScript in its own process, so that the server's
+ * CPU time (process.cpuUsage) is the server's alone. It sends as fast as the
+ * socket drains, never buffering more than a few MiB, then closes (the close
+ * frame follows the data).
+ */
+const CLIENT = `
+const { WebSocket } = require(process.env.WS_MODULE);
+const job = JSON.parse(process.env.WS_JOB);
+(async () => {
+  const ws = new WebSocket(job.url, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  const line = JSON.stringify({ message: job.body, level: 'info', service: 'bench' });
+  const frame = job.mode === 'single' ? Buffer.from(job.body) : Buffer.from(Array.from({ length: job.lines }, () => line).join('\\n'));
+  const frames = job.mode === 'single' ? job.messages : Math.ceil(job.messages / job.lines);
+  const opts = { binary: false };
+  const chunk = job.mode === 'single' ? 2000 : 50;
+  for (let sent = 0; sent < frames; ) {
+    const n = Math.min(chunk, frames - sent);
+    for (let i = 0; i < n - 1; i++) ws.send(frame, opts);
+    await new Promise((resolve, reject) => ws.send(frame, opts, (err) => (err ? reject(err) : resolve())));
+    sent += n;
+    if (ws.bufferedAmount > 4 << 20) await new Promise((r) => setImmediate(r));
+  }
+  ws.close();
+  ws.once('close', () => {
+    // The client's CPU for the whole run (sending), so a reader can tell who was the bottleneck.
+    const c = process.cpuUsage();
+    process.stdout.write(JSON.stringify({ clientCpuMicros: c.user + c.system }));
+  });
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+interface Client {
+  /** Resolves with the client's CPU time in µs once it has sent everything and exited. */
+  readonly done: Promise<number>;
+}
+
+function runClient(job: ClientJob): Client {
+  const child = spawn(process.execPath, ['-e', CLIENT], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      WS_MODULE: createRequire(import.meta.url).resolve('ws'),
+      WS_JOB: JSON.stringify({ ...job, body: BODY, lines: LINES_PER_FRAME }),
+    },
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const done = new Promise<number>((resolve) => {
+    child.on('close', (code) => {
+      if (code !== 0) {
+        console.error(`the client exited with ${code}`);
+        process.exit(1);
+      }
+      resolve((JSON.parse(out) as { clientCpuMicros: number }).clientCpuMicros);
+    });
+  });
+  return { done };
+}
+
+function frames(mode: Mode): string {
+  return mode === 'single' ? '1-msg frames' : `NDJSON×${LINES_PER_FRAME}`;
+}
+
+interface Result {
+  scenario: string;
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  /** Server CPU time (user + system) per message: independent of how busy the machine is. */
+  cpuMicrosPerMessage: number;
+  /** The client's CPU time per message: when it exceeds the server's, the client is the bottleneck. */
+  clientCpuMicrosPerMessage: number;
+  peakRssMiB: number;
+}
+
+function result(
+  scenario: string,
+  messages: number,
+  ms: number,
+  cpu: NodeJS.CpuUsage,
+  clientCpu: number,
+): Result {
+  return {
+    scenario,
+    messages,
+    seconds: Number((ms / 1000).toFixed(3)),
+    perSecond: Math.round(messages / (ms / 1000)),
+    cpuMicrosPerMessage: Number(((cpu.user + cpu.system) / messages).toFixed(3)),
+    clientCpuMicrosPerMessage: Number((clientCpu / messages).toFixed(3)),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/**
+ * A bare ws server that counts messages: frames, or the lines of NDJSON frames
+ * (with `parse`, it also JSON.parses each line: the cost any NDJSON consumer pays).
+ */
+async function bare(mode: Mode, messages: number, parse = false): Promise<Result> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 1 << 20 });
+  await new Promise((r) => wss.once('listening', r));
+  let count = 0;
+  let t0 = 0;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  const done = new Promise<number>((resolve) => {
+    wss.on('connection', (ws) => {
+      ws.on('message', (data: Buffer) => {
+        if (t0 === 0) {
+          t0 = performance.now();
+          cpu0 = process.cpuUsage();
+        }
+        if (mode === 'single') {
+          count++;
+        } else {
+          const lines = data.toString().split('\n');
+          for (let i = 0; i < lines.length; i++) {
+            const l = lines[i]!;
+            if (l.length > 0 && (!parse || JSON.parse(l) !== undefined)) count++;
+          }
+        }
+        if (count >= messages) resolve(performance.now());
+      });
+    });
+  });
+  const port = (wss.address() as { port: number }).port;
+  const w = runClient({ url: `ws://127.0.0.1:${port}/`, mode, messages });
+  const t1 = await done;
+  const cpu = process.cpuUsage(cpu0);
+  const clientCpu = await w.done;
+  await new Promise((r) => wss.close(r));
+  return result(
+    `${parse ? 'bare+JSON.parse' : 'bare ws'}, ${frames(mode)}`,
+    messages,
+    t1 - t0,
+    cpu,
+    clientCpu,
+  );
+}
+
+/** WebSocketSource → NullDestination. */
+async function source(mode: Mode, messages: number): Promise<Result> {
+  let t0 = 0;
+  const pipeline = new Pipeline(
+    defineConfig({
+      sources: {
+        ws: {
+          class: WebSocketSource,
+          options: {
+            port: 0,
+            host: '127.0.0.1',
+            format: mode === 'single' ? 'text' : 'ndjson',
+            pingInterval: 0,
+          },
+          logIwSize: 10_000,
+        },
+      },
+      destinations: { out: { class: NullDestination, batchLines: 1000, logFifoSize: 100_000 } },
+      logPaths: [{ sources: ['ws'], destinations: ['out'] }],
+      log: { stderr: false },
+    }),
+  );
+  await pipeline.start();
+  const src = pipeline.component('ws') as WebSocketSource;
+  const out = pipeline.component('out') as NullDestination;
+  const port = await src.whenListening();
+  const w = runClient({ url: `ws://127.0.0.1:${port}/`, mode, messages });
+  while (out.count === 0) await new Promise((r) => setTimeout(r, 1));
+  t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  while (out.count < messages) await new Promise((r) => setTimeout(r, 2));
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const clientCpu = await w.done;
+  await pipeline.stop();
+  return result(`WebSocketSource, ${frames(mode)}`, messages, t1 - t0, cpu, clientCpu);
+}
+
+/** The best of `rounds` runs (highest messages/s, lowest CPU per message): the least disturbed one. */
+function best(runs: Result[]): Result {
+  const top = runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  const cpu = Math.min(...runs.map((r) => r.cpuMicrosPerMessage));
+  return {
+    ...top,
+    cpuMicrosPerMessage: cpu,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+{
+  const messages = Number(process.argv[2] ?? 1_000_000);
+  const only = process.argv[3] as Mode | undefined;
+  // On a busy machine, WS_BENCH_ROUNDS=3 alternates the servers 3 times and keeps the best of each.
+  const rounds = Math.max(1, Number(process.env.WS_BENCH_ROUNDS ?? 1));
+  const goals: Record<Mode, number> = { single: 0.85, ndjson: 0.9 };
+  const summary: string[] = [];
+  for (const mode of ['single', 'ndjson'] as const) {
+    if (only !== undefined && mode !== only) continue;
+    const runs: { bare: Result[]; source: Result[]; parse: Result[] } = {
+      bare: [],
+      source: [],
+      parse: [],
+    };
+    for (let i = 0; i < rounds; i++) {
+      runs.bare.push(await bare(mode, messages));
+      runs.source.push(await source(mode, messages));
+      // For reference: a bare server that also parses each line, as any NDJSON consumer must.
+      if (mode === 'ndjson') runs.parse.push(await bare(mode, messages, true));
+    }
+    const b = best(runs.bare);
+    const s = best(runs.source);
+    console.log(JSON.stringify(b));
+    const ratio = Number((s.perSecond / b.perSecond).toFixed(3));
+    const cpuRatio = Number((b.cpuMicrosPerMessage / s.cpuMicrosPerMessage).toFixed(3));
+    console.log(JSON.stringify({ ...s, ratio, cpuRatio, goal: goals[mode] }));
+    summary.push(
+      `${mode}: ${ratio}× bare ws in messages/s, ${cpuRatio}× in server CPU per message (goal ≥ ${goals[mode]}×)`,
+    );
+    if (mode === 'ndjson') {
+      const p = best(runs.parse);
+      console.log(JSON.stringify(p));
+      const r = (s.perSecond / p.perSecond).toFixed(3);
+      const c = (p.cpuMicrosPerMessage / s.cpuMicrosPerMessage).toFixed(3);
+      summary.push(
+        `ndjson vs bare ws + JSON.parse: ${r}× in messages/s, ${c}× in server CPU per message`,
+      );
+    }
+  }
+  console.error(`${summary.join('\n')}${rounds > 1 ? `\n(best of ${rounds} rounds)` : ''}`);
+}

@@ -1,0 +1,191 @@
+/**
+ * Turns one WebSocket frame into messages, per format. A frame is parsed
+ * whole before anything is posted, so a malformed frame is rejected whole:
+ * never half a frame in the pipeline. The output arrays are reused from frame
+ * to frame; nothing here allocates per message beyond the message itself.
+ */
+import { LogMessage, type JsonValue } from '@logpath/core';
+
+/** How a frame is read: `text` one message per frame; `lines` one per line; `json` an object (or an array of them); `ndjson` one object per line; `syslog` one syslog line per line. */
+export type WebSocketFormat = 'text' | 'lines' | 'json' | 'ndjson' | 'syslog';
+
+/** The formats, for validation and docs. */
+export const FORMATS: readonly WebSocketFormat[] = ['text', 'lines', 'json', 'ndjson', 'syslog'];
+
+/** An acknowledgement id taken from a JSON message. */
+export type MessageId = string | number;
+
+/**
+ * Messages of one frame, reused across frames. `count` says how many entries
+ * are valid: truncating the arrays would give their storage back and make
+ * every frame grow them again.
+ */
+export class ParsedFrame {
+  readonly messages: LogMessage[] = [];
+  /** Id of each message, by index (undefined: the message has none). */
+  readonly ids: (MessageId | undefined)[] = [];
+  count = 0;
+  /** How many messages carry an id. */
+  idCount = 0;
+  /** Id of the last message that carries one. */
+  lastId: MessageId | undefined = undefined;
+
+  add(msg: LogMessage, id: MessageId | undefined): void {
+    const i = this.count++;
+    this.messages[i] = msg;
+    this.ids[i] = id;
+    if (id !== undefined) {
+      this.idCount++;
+      this.lastId = id;
+    }
+  }
+
+  /** Forgets the frame; drops the references so posted messages are not kept alive here. */
+  reset(): void {
+    const m = this.messages;
+    const ids = this.ids;
+    for (let i = 0; i < this.count; i++) {
+      m[i] = undefined as unknown as LogMessage;
+      ids[i] = undefined;
+    }
+    this.count = 0;
+    this.idCount = 0;
+    this.lastId = undefined;
+  }
+}
+
+/** What a parser needs besides the frame. */
+export interface ParserConfig {
+  readonly format: WebSocketFormat;
+  /** JSON field that becomes MESSAGE. */
+  readonly messageField: string;
+  /** JSON field holding the ack id; undefined when acks are off (ids are not read). */
+  readonly idField: string | undefined;
+}
+
+const MAX_REASON = 200;
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses `data` into `out`. Text frames (and binary frames in every format but
+ * `text`) must be valid UTF-8. Returns undefined on success, or why the frame
+ * is rejected.
+ */
+export function parseFrame(
+  cfg: ParserConfig,
+  data: Buffer,
+  isBinary: boolean,
+  out: ParsedFrame,
+): string | undefined {
+  if (out.count > 0) out.reset();
+  if (cfg.format === 'text') {
+    // A binary frame stays bytes: MESSAGE can hold a Uint8Array.
+    out.add(new LogMessage(isBinary ? new Uint8Array(data) : data.toString('utf8')), undefined);
+    return undefined;
+  }
+  let text: string;
+  if (isBinary) {
+    try {
+      text = fatalUtf8.decode(data);
+    } catch {
+      return 'binary frame is not valid UTF-8';
+    }
+  } else {
+    text = data.toString('utf8'); // ws has validated UTF-8 of text frames
+  }
+  switch (cfg.format) {
+    case 'lines':
+      forEachLine(text, (line) => out.add(new LogMessage(line), undefined));
+      return undefined;
+    case 'syslog':
+      forEachLine(text, (line) => out.add(LogMessage.parse(line), undefined));
+      return undefined;
+    case 'json':
+      return parseJsonFrame(cfg, text, out);
+    case 'ndjson':
+      return parseNdjson(cfg, text, out);
+  }
+}
+
+/** Calls `fn` for every non-empty line; `\r\n` endings are accepted. */
+function forEachLine(text: string, fn: (line: string) => void): void {
+  let start = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    let stop = end;
+    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+    if (stop > start) fn(start === 0 && stop === n ? text : text.slice(start, stop));
+    start = end + 1;
+  }
+}
+
+function parseJsonFrame(cfg: ParserConfig, text: string, out: ParsedFrame): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `malformed JSON (${jsonError(err)})`;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) addJson(cfg, value[i], out);
+  } else {
+    addJson(cfg, value, out);
+  }
+  return undefined;
+}
+
+function parseNdjson(cfg: ParserConfig, text: string, out: ParsedFrame): string | undefined {
+  let start = 0;
+  let line = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    line++;
+    if (end > start) {
+      const s = start === 0 && end === n ? text : text.slice(start, end);
+      let value: unknown;
+      try {
+        value = JSON.parse(s); // JSON.parse ignores a trailing \r (whitespace)
+      } catch (err) {
+        if (s.trim() !== '') return `line ${line}: malformed JSON (${jsonError(err)})`;
+        start = end + 1;
+        continue;
+      }
+      addJson(cfg, value, out);
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** An object becomes fields (typed); any other JSON value becomes MESSAGE. */
+function addJson(cfg: ParserConfig, value: unknown, out: ParsedFrame): void {
+  const msg = new LogMessage();
+  let id: MessageId | undefined;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const obj = value as Record<string, JsonValue>;
+    const keys = Object.keys(obj); // own keys only: "__proto__" is a plain field here
+    const mf = cfg.messageField;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = obj[k]!;
+      if (k === mf) msg.set('MESSAGE', typeof v === 'string' ? v : JSON.stringify(v));
+      else msg.set(k, v);
+    }
+    if (cfg.idField !== undefined) {
+      const v = Object.hasOwn(obj, cfg.idField) ? obj[cfg.idField] : undefined;
+      if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) id = v;
+    }
+  } else {
+    msg.set('MESSAGE', typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  out.add(msg, id);
+}
+
+function jsonError(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.length > MAX_REASON ? `${m.slice(0, MAX_REASON)}…` : m;
+}
