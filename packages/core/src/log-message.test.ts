@@ -694,3 +694,24 @@ describe('LogMessage.parse on bad input', () => {
     expect(() => LogMessage.parse('x', { now: new Date(NaN) })).toThrow(/now must be/);
   });
 });
+
+describe('LogMessage with many fields', () => {
+  it('keeps set, get, has, delete and keys consistent past the indexed threshold', () => {
+    const msg = new LogMessage('wide');
+    for (let i = 0; i < 200; i++) msg.set(`f${i}`, i);
+    expect(msg.fieldCount).toBe(201);
+    expect(msg.get('f150')).toBe(150);
+    expect(msg.delete('f10')).toBe(true);
+    expect(msg.has('f10')).toBe(false);
+    expect(msg.get('f11')).toBe(11);
+    msg.set('f11', 'eleven');
+    msg.set('late', true);
+    expect(msg.get('f11')).toBe('eleven');
+    expect(msg.get('late')).toBe(true);
+    expect(msg.keys()).toHaveLength(201);
+    const copy = msg.clone();
+    copy.set('f0', 'changed');
+    expect(msg.get('f0')).toBe(0);
+    expect(copy.get('f199')).toBe(199);
+  });
+});

@@ -23,6 +23,7 @@ export interface AckOwner {
 
 const utf8 = new TextDecoder('utf-8');
 const DEFAULT_PRI = 13;
+const INDEX_FROM = 64; // array slots, i.e. 32 fields
 
 function canonicalName(name: string): string {
   // The seed's own example reads msg["MSG"]: MSG is the classic syslog-ng alias.
@@ -53,7 +54,10 @@ export class LogMessage {
   /** Receive time, milliseconds since the epoch, set at construction. */
   readonly receivedAt: number;
 
-  #fields = new Map<string, LogValue>();
+  // Names and values interleaved ([name0, value0, name1, …]): one allocation per
+  // message, and a linear scan beats hashing for the handful of fields a message has.
+  #f: (string | LogValue)[];
+  #index: Map<string, number> | undefined;
   #pri = DEFAULT_PRI;
   #stamp: number;
   #stampOffset: number | undefined;
@@ -88,7 +92,7 @@ export class LogMessage {
   constructor(message?: string | Uint8Array, bookmark?: unknown) {
     this.receivedAt = Date.now();
     this.#stamp = this.receivedAt;
-    if (message !== undefined) this.#fields.set('MESSAGE', message);
+    this.#f = message === undefined ? [] : ['MESSAGE', message];
     this.#bookmark = bookmark;
   }
 
@@ -106,7 +110,8 @@ export class LogMessage {
 
   /** Returns the value of `name`, or `undefined` when it is not set. `MSG` reads MESSAGE. */
   get(name: string): LogValue | undefined {
-    return this.#fields.get(canonicalName(name));
+    const i = this.#find(canonicalName(name));
+    return i < 0 ? undefined : (this.#f[i + 1] as LogValue);
   }
 
   /**
@@ -114,39 +119,51 @@ export class LogMessage {
    * ISO 8601, objects as JSON; `undefined` when the field is not set.
    */
   getAsString(name: string): string | undefined {
-    const v = this.#fields.get(canonicalName(name));
+    const v = this.get(name);
     return v === undefined ? undefined : stringifyValue(v);
   }
 
   /** Sets a field. `MSG` sets MESSAGE. Returns `this`. */
   set(name: string, value: LogValue): this {
-    this.#fields.set(canonicalName(name), value);
+    const key = canonicalName(name);
+    const i = this.#find(key);
+    if (i >= 0) this.#f[i + 1] = value;
+    else {
+      this.#index?.set(key, this.#f.length);
+      this.#f.push(key, value);
+    }
     return this;
   }
 
   /** True when `name` is set. */
   has(name: string): boolean {
-    return this.#fields.has(canonicalName(name));
+    return this.#find(canonicalName(name)) >= 0;
   }
 
   /** Removes a field; true when it was set. */
   delete(name: string): boolean {
-    return this.#fields.delete(canonicalName(name));
+    const i = this.#find(canonicalName(name));
+    if (i < 0) return false;
+    this.#f.splice(i, 2);
+    this.#index = undefined;
+    return true;
   }
 
   /** The names that are set, in insertion order (macros are not included). */
   keys(): string[] {
-    return [...this.#fields.keys()];
+    const out: string[] = [];
+    for (let i = 0; i < this.#f.length; i += 2) out.push(this.#f[i] as string);
+    return out;
   }
 
   /** Iterates over the fields that are set. */
   entries(): IterableIterator<[string, LogValue]> {
-    return this.#fields.entries();
+    return this.#entries();
   }
 
   /** Number of fields set. */
   get fieldCount(): number {
-    return this.#fields.size;
+    return this.#f.length >> 1;
   }
 
   /** Sets the syslog priority (facility * 8 + severity, 0–191). */
@@ -194,8 +211,8 @@ export class LogMessage {
 
   /** Sets SOURCEIP (and SOURCEPORT when given). */
   setSourceIpAddress(ip: string, port?: number): this {
-    this.#fields.set('SOURCEIP', ip);
-    if (port !== undefined) this.#fields.set('SOURCEPORT', port);
+    this.set('SOURCEIP', ip);
+    if (port !== undefined) this.set('SOURCEPORT', port);
     return this;
   }
 
@@ -226,7 +243,8 @@ export class LogMessage {
    */
   toJSON(): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = Object.create(null) as Record<string, JsonValue>;
-    for (const [k, v] of this.#fields) out[k] = toJsonValue(v);
+    const f = this.#f;
+    for (let i = 0; i < f.length; i += 2) out[f[i] as string] = toJsonValue(f[i + 1] as LogValue);
     if (!('ISODATE' in out)) out.ISODATE = this.format('${ISODATE}');
     if (!('PRI' in out)) out.PRI = this.#pri;
     return out;
@@ -239,17 +257,44 @@ export class LogMessage {
   clone(): LogMessage {
     const c = new LogMessage(undefined, this.#bookmark);
     (c as { receivedAt: number }).receivedAt = this.receivedAt;
-    c.#fields = new Map(this.#fields);
+    c.#f = this.#f.slice();
+    c.#index = undefined;
     c.#pri = this.#pri;
     c.#stamp = this.#stamp;
     c.#stampOffset = this.#stampOffset;
     return c;
   }
 
+  #find(name: string): number {
+    const f = this.#f;
+    if (f.length > INDEX_FROM) return this.#indexed(name);
+    for (let i = 0; i < f.length; i += 2) if (f[i] === name) return i;
+    return -1;
+  }
+
+  /** Messages with many fields (a wide JSON object) look names up in a Map instead. */
+  #indexed(name: string): number {
+    let index = this.#index;
+    const f = this.#f;
+    if (index === undefined || index.size * 2 !== f.length) {
+      index = new Map();
+      for (let i = 0; i < f.length; i += 2) index.set(f[i] as string, i);
+      this.#index = index;
+    }
+    return index.get(name) ?? -1;
+  }
+
+  *#entries(): IterableIterator<[string, LogValue]> {
+    const f = this.#f;
+    for (let i = 0; i < f.length; i += 2) yield [f[i] as string, f[i + 1] as LogValue];
+  }
+
   /** Approximate size in bytes, used by `batchBytes` accounting. */
   get size(): number {
     let n = 0;
-    for (const [k, v] of this.#fields) n += k.length + valueSize(v);
+    const f = this.#f;
+    for (let i = 0; i < f.length; i += 2)
+      n += (f[i] as string).length + valueSize(f[i + 1] as LogValue);
     return n;
   }
 }
