@@ -206,7 +206,7 @@ export class LogMessage {
 
   /** The UTC offset STAMP was written in, in minutes east of UTC. */
   get timezoneOffset(): number {
-    return this.#stampOffset ?? -new Date(this.#stamp).getTimezoneOffset();
+    return this.#stampOffset ?? localOffsetAt(this.#stamp);
   }
 
   /** Sets SOURCEIP (and SOURCEPORT when given). */
@@ -242,11 +242,24 @@ export class LogMessage {
    * bytes base64.
    */
   toJSON(): Record<string, JsonValue> {
-    const out: Record<string, JsonValue> = Object.create(null) as Record<string, JsonValue>;
+    // A plain object (a null-prototype one is slow to build and to stringify);
+    // "__proto__" is defined as an own property, never through the setter.
+    const out: Record<string, JsonValue> = {};
     const f = this.#f;
-    for (let i = 0; i < f.length; i += 2) out[f[i] as string] = toJsonValue(f[i + 1] as LogValue);
-    if (!('ISODATE' in out)) out.ISODATE = this.format('${ISODATE}');
-    if (!('PRI' in out)) out.PRI = this.#pri;
+    for (let i = 0; i < f.length; i += 2) {
+      const k = f[i] as string;
+      const v = toJsonValue(f[i + 1] as LogValue);
+      if (k === '__proto__') {
+        Object.defineProperty(out, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else out[k] = v;
+    }
+    if (!Object.hasOwn(out, 'ISODATE')) out.ISODATE = this.format('${ISODATE}');
+    if (!Object.hasOwn(out, 'PRI')) out.PRI = this.#pri;
     return out;
   }
 
@@ -297,6 +310,19 @@ export class LogMessage {
       n += (f[i] as string).length + valueSize(f[i + 1] as LogValue);
     return n;
   }
+}
+
+// The local offset changes at most at an hour boundary (DST): cache it per hour.
+let offsetHour = NaN;
+let offsetValue = 0;
+
+function localOffsetAt(ms: number): number {
+  const hour = Math.floor(ms / 3_600_000);
+  if (hour !== offsetHour) {
+    offsetValue = -new Date(ms).getTimezoneOffset() || 0;
+    offsetHour = hour;
+  }
+  return offsetValue;
 }
 
 /** @internal */

@@ -42,13 +42,26 @@ function wall(ms: number, offset: number): Date {
   return new Date(ms + Math.round(offset) * 60_000);
 }
 
+// Messages arrive in time order, so most share the second and offset of the one before:
+// one cached "YYYY-MM-DDTHH:MM:SS" and offset suffix spare a Date and eight getters each.
+let isoSecond = NaN;
+let isoOffset = NaN;
+let isoHead = '';
+let isoTail = '';
+
 function isoDate(ms: number, offset: number): string {
-  const d = wall(ms, offset);
-  return (
-    `${formatYear(d.getUTCFullYear())}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}` +
-    `T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}` +
-    `.${pad3(d.getUTCMilliseconds())}${formatOffset(offset)}`
-  );
+  const frac = ((ms % 1000) + 1000) % 1000;
+  const second = ms - frac;
+  if (second !== isoSecond || offset !== isoOffset) {
+    const d = wall(second, offset);
+    isoHead =
+      `${formatYear(d.getUTCFullYear())}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}` +
+      `T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}.`;
+    isoTail = formatOffset(offset);
+    isoSecond = second;
+    isoOffset = offset;
+  }
+  return isoHead + pad3(Math.trunc(frac)) + isoTail;
 }
 
 /** Integer arithmetic, so no float rounding and no wrong sign before 1970. */
