@@ -231,7 +231,9 @@ describe('open()', () => {
       await until(() => expect(opens).toBe(i));
     }
     await until(() => expect(out.delivered).toEqual(['m1']));
-    expect(log.find('open() failed; retrying in 1000 ms', 'warn')).toHaveLength(3);
+    // One warning while the target stays down (not one per attempt), one line when it is back.
+    expect(log.find('open() failed; retrying every 1000 ms', 'warn')).toHaveLength(1);
+    expect(log.find('open() succeeded after 3 failed attempts', 'info')).toHaveLength(1);
     expect(statsOf(p, 'out').errors).toBeGreaterThanOrEqual(3);
   });
 

@@ -54,6 +54,8 @@ export class DestinationDriver {
   #bytes = 0;
   #errors = 0;
   #retryCount = 0;
+  #openFailures = 0;
+  #openLoggedAt = 0;
   #full = false;
   #dropReason: DropReason = 'destination-drop';
   #idleWaiters: (() => void)[] = [];
@@ -398,7 +400,17 @@ export class DestinationDriver {
     if (ok) ok = (await this.#call('isOpened', () => this.#dest.isOpened())) !== false;
     if (ok === false) {
       this.counters.errors++;
-      this.#log.warn(`open() failed; retrying in ${this.#o.timeReopen} ms`);
+      // The first failure is a warning; while the target stays down, one line a minute says so.
+      const now = Date.now();
+      if (this.#openFailures++ === 0 || now - this.#openLoggedAt >= 60_000) {
+        this.#openLoggedAt = now;
+        this.#log.warn(
+          `open() failed${this.#openFailures > 1 ? ` (${this.#openFailures} attempts so far)` : ''}; retrying every ${this.#o.timeReopen} ms`,
+        );
+      }
+    } else if (this.#openFailures > 0) {
+      this.#log.info(`open() succeeded after ${this.#openFailures} failed attempts`);
+      this.#openFailures = 0;
     }
     this.#opened = ok !== false;
     if (this.#opened && this.#state === 'stopped') {
