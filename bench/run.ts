@@ -19,16 +19,45 @@ interface Result {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv[2];
 const scenarios: { file: string; args: string[]; label: string; goal?: number }[] = [
-  { file: 'bench/core/core-bench.ts', args: ['null'], label: 'core: source → NullDestination', goal: 1_000_000 },
+  {
+    file: 'bench/core/core-bench.ts',
+    args: ['null'],
+    label: 'core: source → NullDestination',
+    goal: 1_000_000,
+  },
   { file: 'bench/core/core-bench.ts', args: ['null-acks'], label: 'core: with InstantAckTracker' },
-  { file: 'bench/core/core-bench.ts', args: ['file'], label: 'core: source → FileDestination', goal: 400_000 },
-  { file: 'bench/core/core-bench.ts', args: ['disk'], label: 'core: reliable disk buffer → Null', goal: 150_000 },
+  {
+    file: 'bench/core/core-bench.ts',
+    args: ['file'],
+    label: 'core: source → FileDestination',
+    goal: 400_000,
+  },
+  {
+    file: 'bench/core/core-bench.ts',
+    args: ['disk'],
+    label: 'core: reliable disk buffer → Null',
+    goal: 150_000,
+  },
   // Prints one JSON line per run (bare ws and WebSocketSource, single-message and NDJSON frames).
   { file: 'packages/adapter-ws/bench/ws-bench.ts', args: [], label: 'ws' },
   // Prints one JSON line per server: bare Express 5, (NDJSON) bare + JSON.parse, HttpSource with its ratio to bare.
-  { file: 'packages/adapter-http/bench/http-bench.ts', args: ['--json', '--no-build'], label: 'http' },
-  { file: 'packages/fetcher/bench/fetcher-bench.ts', args: ['memory-1'], label: 'fetcher: 1 msg/fetch → Null', goal: 100_000 },
-  { file: 'packages/fetcher/bench/fetcher-bench.ts', args: ['memory-1000'], label: 'fetcher: 1000 msgs/fetch → Null', goal: 500_000 },
+  {
+    file: 'packages/adapter-http/bench/http-bench.ts',
+    args: ['--json', '--no-build'],
+    label: 'http',
+  },
+  {
+    file: 'packages/fetcher/bench/fetcher-bench.ts',
+    args: ['memory-1'],
+    label: 'fetcher: 1 msg/fetch → Null',
+    goal: 100_000,
+  },
+  {
+    file: 'packages/fetcher/bench/fetcher-bench.ts',
+    args: ['memory-1000'],
+    label: 'fetcher: 1000 msgs/fetch → Null',
+    goal: 500_000,
+  },
   // Prints two JSON lines: the bare node-fetch loop, then HttpPoller with its ratio to it.
   { file: 'packages/fetcher/bench/fetcher-bench.ts', args: ['http'], label: 'fetcher: HTTP' },
 ];

@@ -14,9 +14,9 @@ import {
   NullDestination,
   Pipeline,
   defineConfig,
-  type DestinationClass,
+  FileDestination,
+  type DestinationConfig,
 } from '@logpath/core';
-import * as core from '@logpath/core';
 
 const scenario = process.argv[2] ?? 'null';
 const count = Number(process.argv[3] ?? 2_000_000);
@@ -44,11 +44,10 @@ class BenchSource extends LogSource<{ count: number; acks: boolean }> {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'logpath-bench-'));
-const FileDestination = (core as unknown as Record<string, DestinationClass>).FileDestination;
-const dest: { class: DestinationClass; options: object; diskBuffer?: object } =
+const dest: DestinationConfig =
   scenario === 'file'
-    ? { class: FileDestination!, options: { path: join(dir, 'out.ndjson') } }
-    : { class: NullDestination as DestinationClass, options: {} };
+    ? { class: FileDestination, options: { path: join(dir, 'out.ndjson') } }
+    : { class: NullDestination, options: {} };
 if (scenario === 'disk')
   dest.diskBuffer = { dir: join(dir, 'buffer'), maxBytes: 1 << 30, reliable: true };
 
