@@ -90,9 +90,11 @@ describe('checkOptionSection', () => {
   });
 
   it('asks for a literal when the documented default is prose', () => {
-    expect(checkOptionSection(widget!, { size: 1 << 20, name: 'w', mode: 0o640, path: 'x' })).toEqual(
-      [expect.stringMatching(/default of "path" \(line 12\) must be written as a literal/)],
-    );
+    expect(
+      checkOptionSection(widget!, { size: 1 << 20, name: 'w', mode: 0o640, path: 'x' }),
+    ).toEqual([
+      expect.stringMatching(/default of "path" \(line 12\) must be written as a literal/),
+    ]);
   });
 });
 

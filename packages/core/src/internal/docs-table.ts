@@ -23,8 +23,7 @@ import { isDeepStrictEqual } from 'node:util';
 
 /** A documented default: a literal value, or prose that no test can check. */
 export type DocumentedDefault =
-  | { readonly literal: true; readonly value: unknown }
-  | { readonly literal: false };
+  { readonly literal: true; readonly value: unknown } | { readonly literal: false };
 
 /** One row of an option table. */
 export interface OptionRow {
@@ -186,7 +185,8 @@ export function parseOptionSections(markdown: string): OptionSection[] {
 function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return `${value}n`;
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  return JSON.stringify(value) ?? typeof value;
 }
 
 /**
