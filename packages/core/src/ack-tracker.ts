@@ -131,6 +131,7 @@ export class BatchedAckTracker extends AckTracker {
   readonly #size: number;
   #batch: BookmarkAck[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   /**
    * @throws ConfigError when `batchSize` is not a positive integer or `timeout` is negative.
@@ -159,12 +160,14 @@ export class BatchedAckTracker extends AckTracker {
 
   override _ack(msg: LogMessage, status: number): void {
     this.#batch.push({ bookmark: msg.bookmark, status: statusName(status) });
-    if (this.#batch.length >= this.#size) this.#report();
+    // Once closed (source stopped, e.g. by a reload) no timer is left: report late acks at once.
+    if (this.#batch.length >= this.#size || this.#closed) this.#report();
   }
 
   override _close(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#closed = true;
     this.#report();
   }
 

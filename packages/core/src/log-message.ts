@@ -71,6 +71,8 @@ export class LogMessage {
   _status = 0;
   /** @internal position in the owner's ack tracker */
   _seq = 0;
+  /** @internal `size` as measured when posted (0: not measured) */
+  _size = 0;
 
   /** @internal STAMP's UTC offset as set (undefined: local time), for the disk buffer codec */
   get _stampOffset(): number | undefined {

@@ -16,7 +16,12 @@ export function show(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    // String() throws too for a null-prototype object that JSON cannot render (e.g. a cyclic one).
+    try {
+      return String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import { SourceDriver, type Route } from './internal/source-driver.js';
 import { registerStateDir } from './internal/state-registry.js';
 import { planPipeline, type Plan, type PlannedComponent } from './internal/validate-config.js';
+import { show } from './option-checks.js';
 
 /** Lifecycle state of a {@link Pipeline}. */
 export type PipelineState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -282,13 +283,11 @@ export class Pipeline {
     try {
       result = await inst.init(c.options);
     } catch (err) {
-      throw new LifecycleError(
-        `${c.kind} "${c.name}" (${c.persistName}): init() failed: ${(err as Error).message}`,
-        {
-          cause: err,
-          code: ErrorCode.INIT_FAILED,
-        },
-      );
+      const why = err instanceof Error ? err.message : show(err); // init() may throw anything
+      throw new LifecycleError(`${c.kind} "${c.name}" (${c.persistName}): init() failed: ${why}`, {
+        cause: err,
+        code: ErrorCode.INIT_FAILED,
+      });
     }
     if (result === false) {
       throw new LifecycleError(`${c.kind} "${c.name}" (${c.persistName}): init() returned false`, {

@@ -18,13 +18,13 @@ export interface ComponentStats {
   readonly delivered: number;
   /** Messages dropped, by reason. */
   readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
-  /** Destinations: batches resent after ERROR, RETRY or NOT_CONNECTED. */
+  /** Destinations: messages resent after ERROR, RETRY or NOT_CONNECTED (each resend of a batch counts its messages). */
   readonly retried: number;
   /** Destinations: messages handed to the fallback destination instead of being dropped. */
   readonly fallback: number;
   /** 1 while suspended (sources: window full; destinations: waiting to reopen), else 0. */
   readonly suspended: number;
-  /** Approximate bytes of the messages received. */
+  /** Approximate bytes of the messages received (posted, for sources; enqueued, for destinations). */
   readonly bytes: number;
   /** Plugin errors (exceptions, failed opens, `run()` crashes). */
   readonly errors: number;

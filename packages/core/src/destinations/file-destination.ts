@@ -83,17 +83,19 @@ interface Pending {
  * does not duplicate lines, the files are closed, and `isOpened()` turns false
  * so the runtime reopens before it resends the batch.
  *
- * A message whose templated path would leave the base directory is never
- * written: it is logged and returned as DROP when it is the first of its
- * batch. Later in a batch, DROP would also drop the messages queued before it
- * (the runtime drops whole batches), so there it is skipped instead and the
- * runtime counts it as delivered; `unsafePathDrops` counts both cases.
+ * A message whose templated path would leave the base directory, or holds
+ * a name longer than a file system allows, is never written: it is logged
+ * and returned as DROP when it is the first of its batch. Later in a batch,
+ * DROP would also drop the messages queued before it (the runtime drops whole
+ * batches), so there it is skipped instead and the runtime counts it as
+ * delivered; `unsafePathDrops` counts both cases. (A name that is too long
+ * would otherwise fail the flush of its whole batch, innocent lines included.)
  *
  * @example
  * destinations: { out: { class: FileDestination, options: { path: '/var/log/app/${PROGRAM}.ndjson' }, batchLines: 1000 } }
  */
 export class FileDestination extends LogDestination<FileDestinationOptions> {
-  /** Messages not written because their path left the base directory. */
+  /** Messages not written because their path left the base directory or had a name too long. */
   unsafePathDrops = 0;
 
   #o: Readonly<Required<Omit<FileDestinationOptions, 'template'>>> = {
@@ -278,7 +280,8 @@ export class FileDestination extends LogDestination<FileDestinationOptions> {
           : '';
       this.logger.error(
         `dropped a message: its file path ${JSON.stringify(expanded)} from template ` +
-          `${JSON.stringify(this.#template!.source)} is not inside ${this.#template!.baseDir}${more}`,
+          `${JSON.stringify(this.#template!.source)} is not inside ${this.#template!.baseDir} ` +
+          `or has a name longer than a file system allows${more}`,
       );
       this.#escapeLoggedAt = now;
       this.#escapesUnlogged = 0;

@@ -95,6 +95,7 @@ export class DestinationDriver {
   enqueue(msg: LogMessage, flowControl: boolean): void {
     const c = this.counters;
     c.received++;
+    c.bytes += msg._size || msg.size;
     if (this.#state === 'stopped') {
       this.#drops.drop(msg, 'shutdown', STATUS_ABORTED, 'the destination is stopped');
       return;
@@ -184,6 +185,8 @@ export class DestinationDriver {
   readonly #drainBound = (): void => {
     this.#scheduled = false;
     if (this.#busy || this.#suspended) return;
+    // Scheduled before stop() and due after it: opening the destination now would outlive the pipeline.
+    if (this.#state === 'stopped' || this.#state === 'detaching') return;
     this.#busy = true;
     this.#drain().then(this.#afterDrain, (err: unknown) => {
       this.#log.error('internal error in the destination driver', err);
@@ -211,9 +214,7 @@ export class DestinationDriver {
       if (this.#state === 'detaching' || this.#state === 'stopped') return;
       const msg = q.pop();
       if (msg === undefined) break;
-      const size = msg.size;
-      this.counters.bytes += size;
-      this.#bytes += size;
+      this.#bytes += msg._size || msg.size;
       let r: unknown;
       try {
         r = dest.send(msg);
@@ -301,13 +302,12 @@ export class DestinationDriver {
   }
 
   /** Applies a result to the current batch; false when the driver is now suspended. */
-  #handle(code: number): boolean {
+  #handle(code: number, throttle = this.#dest._takeRetryAfter()): boolean {
     // A call that outlived stop(): its messages were counted at shutdown or handed to a new driver.
     if (this.#state === 'stopped') return false;
     const q = this.queue;
     switch (code) {
       case R.SUCCESS:
-        this.#dest._takeRetryAfter();
         this.#errors = 0;
         this.#retryCount = 0;
         this.#bytes = 0;
@@ -320,7 +320,6 @@ export class DestinationDriver {
         this.#dropBacklog('destination-drop', 'the destination returned DROP');
         return true;
       case R.ERROR: {
-        const throttle = this.#dest._takeRetryAfter();
         if (throttle !== undefined) {
           // The destination was told to wait (Retry-After): not a failure of the batch.
           this.#rewind();
@@ -345,16 +344,16 @@ export class DestinationDriver {
           return true;
         }
         this.#log.warn(`RETRY ${this.#o.retries} times; reconnecting`);
-        return this.#handle(R.NOT_CONNECTED);
+        return this.#handle(R.NOT_CONNECTED, throttle);
       case R.NOT_CONNECTED:
         this.#retryCount = 0;
         this.#errors = 0;
         this.#rewind();
         void this.#disconnect();
-        this.#suspend(this.#dest._takeRetryAfter() ?? this.#o.timeReopen, false);
+        this.#suspend(throttle ?? this.#o.timeReopen, false);
         return false;
       default:
-        return this.#handle(R.ERROR);
+        return this.#handle(R.ERROR, throttle);
     }
   }
 
@@ -390,7 +389,7 @@ export class DestinationDriver {
   }
 
   #rewind(): void {
-    this.counters.retried++;
+    this.counters.retried += this.queue.backlog;
     this.#bytes = 0;
     this.queue.rewind();
   }

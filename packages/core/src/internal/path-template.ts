@@ -66,10 +66,17 @@ export class PathTemplate {
     return out;
   }
 
-  /** The absolute path of an expanded path, or `undefined` when it is not strictly below `baseDir`. */
+  /**
+   * The absolute path of an expanded path, or `undefined` when it is not
+   * strictly below `baseDir` or could not be opened because a name in it is
+   * too long (over 255 bytes, or the path over 4095): such a file cannot
+   * exist, and trying would fail the whole batch it is in.
+   */
   confine(expanded: string): string | undefined {
     const p = resolve(this.#cwd, expanded);
-    return p.length > this.#prefix.length && p.startsWith(this.#prefix) ? p : undefined;
+    return p.length > this.#prefix.length && p.startsWith(this.#prefix) && fitsFileSystem(p)
+      ? p
+      : undefined;
   }
 
   #parse(t: string): void {
@@ -109,6 +116,20 @@ export class PathTemplate {
     }
     this.#literals.push(lit);
   }
+}
+
+/** NAME_MAX and PATH_MAX of Linux; other common file systems allow no more. */
+const NAME_MAX = 255;
+const PATH_MAX = 4095;
+
+function fitsFileSystem(p: string): boolean {
+  // A UTF-16 code unit takes at most 3 bytes in UTF-8: short paths need no counting.
+  if (p.length * 3 <= NAME_MAX) return true;
+  if (Buffer.byteLength(p) > PATH_MAX) return false;
+  for (const name of p.split(sep)) {
+    if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) return false;
+  }
+  return true;
 }
 
 function isBareNameChar(c: number): boolean {

@@ -107,6 +107,19 @@ describe('routing', () => {
     expect(log.find('a log path filter or rewrite threw', 'error')[0]!.stack).toMatch(/filter bug/);
     expect(statsOf(p, 'src').errors).toBe(1);
   });
+
+  it('counts a message that no path takes as dropped: filtered, on the source', async () => {
+    const { p, dest } = await run(
+      threeWay([
+        { sources: ['src'], destinations: ['a'], filter: (m) => m.get('MESSAGE') !== 'x' },
+        { sources: ['src'], destinations: ['b'], filter: (m) => m.get('MESSAGE') === 'only-b' },
+      ]),
+    );
+    comp(p, 'src', ManualSource).post('x', 'only-b', 'x', 'kept');
+    await until(() => expect(dest('a').delivered).toEqual(['only-b', 'kept']));
+    expect(dest('b').delivered).toEqual(['only-b']);
+    expect(statsOf(p, 'src')).toMatchObject({ posted: 4, dropped: { filtered: 2 } });
+  });
 });
 
 /** A source whose ack tracker comes from its options, posting bookmarked messages. */

@@ -97,6 +97,8 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
     msg._status = STATUS_DELIVERED;
     this.#inFlight++;
     this.counters.received++;
+    // Measured once here; destinations reuse it for their counters and batchBytes.
+    this.counters.bytes += msg._size = msg.size;
     if (this.#src.autoCloseBatches) this.#route(msg);
     else this.#batch.push(msg);
     if (this.#inFlight >= this.#o.logIwSize || this.#blocked > 0) {
@@ -126,6 +128,7 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
   #route(msg: LogMessage): void {
     const routes = this.#routes;
     const n = routes.length;
+    let taken = false;
     for (let i = 0; i < n; i++) {
       const r = routes[i]!;
       let m = msg;
@@ -147,6 +150,7 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
         if (m !== msg) settle(m, STATUS_DELIVERED);
         continue;
       }
+      taken = true;
       const dests = r.destinations;
       for (let j = 0; j < dests.length; j++) {
         m._pending++;
@@ -155,6 +159,8 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
       if (m !== msg) settle(m, STATUS_DELIVERED);
     }
     this.counters.posted++;
+    // No path took it: acknowledged (nothing failed), and counted so it is not lost silently.
+    if (!taken) this.counters.drop('filtered');
     if (!this.#holdWindow) this.#release();
     settle(msg, STATUS_DELIVERED); // the routing guard
   }

@@ -74,6 +74,8 @@ const TOP_KEYS = [
 const PATH_KEYS = ['sources', 'destinations', 'filter', 'rewrite', 'flowControl'];
 const COMMON_KEYS = ['class', 'options', 'persistName'];
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -125,13 +127,24 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
       }
     } catch (err) {
       issues.push(
-        `${where}: ${cfg.class.name}.generatePersistName() threw: ${(err as Error).message}`,
+        `${where}: ${cfg.class.name}.generatePersistName() threw: ${err instanceof Error ? err.message : show(err)}`,
       );
     }
   }
-  if (cfg.fallback !== undefined) checkString(issues, `${where}.fallback`, cfg.fallback);
+  // Only a valid name is kept: the checks below put it into messages (a Symbol would throw there).
+  const fallback =
+    cfg.fallback !== undefined && checkString(issues, `${where}.fallback`, cfg.fallback)
+      ? cfg.fallback
+      : undefined;
+  // The persist name becomes a file name through encodeURIComponent, which throws on a lone surrogate.
+  const wellFormed = !LONE_SURROGATE.test(persistName);
+  if (!wellFormed) {
+    issues.push(
+      `${where}.persistName must not contain unpaired surrogates, got ${show(persistName)}`,
+    );
+  }
   const diskBuffer =
-    kind === 'destination' && cfg.diskBuffer !== undefined
+    wellFormed && kind === 'destination' && cfg.diskBuffer !== undefined
       ? resolveDiskBufferOptions(where, cfg.diskBuffer, stateDir, persistName, issues)
       : undefined;
   if (!ok) return undefined;
@@ -142,7 +155,7 @@ function planComponent<T extends SourceDriverOptions | DestinationDriverOptions>
     cls: cfg.class as unknown as new () => unknown,
     options: cfg.options ?? {},
     driver: driver as unknown as Required<T>,
-    fallback: cfg.fallback,
+    fallback,
     diskBuffer,
   };
 }
@@ -230,11 +243,13 @@ export function planPipeline(config: PipelineConfig): Plan {
   if (!Array.isArray(config.logPaths) || config.logPaths.length === 0) {
     issues.push(`logPaths must be a non-empty array of log paths, got ${show(config.logPaths)}`);
   } else {
-    config.logPaths.forEach((p, i) => {
+    // An index loop, not forEach: a hole in a sparse array must be reported, not skipped.
+    for (let i = 0; i < config.logPaths.length; i++) {
+      const p = config.logPaths[i];
       const where = `logPaths[${i}]`;
       if (!isPlainObject(p)) {
         issues.push(`${where} must be an object, got ${show(p)}`);
-        return;
+        continue;
       }
       checkKnownKeys(issues, where, p, PATH_KEYS);
       for (const [key, known, kind] of [
@@ -260,7 +275,7 @@ export function planPipeline(config: PipelineConfig): Plan {
       }
       if (p.flowControl !== undefined) checkBoolean(issues, `${where}.flowControl`, p.flowControl);
       logPaths.push({ ...p, flowControl: p.flowControl ?? true });
-    });
+    }
   }
   let stopTimeout = 10_000;
   if (config.stopTimeout !== undefined && checkMs(issues, 'stopTimeout', config.stopTimeout)) {
