@@ -115,6 +115,32 @@ describe('logpath check', () => {
     }
   });
 
+  it("runs every component's init() and reports each option error, without starting anything", async () => {
+    const bad = await makeFixture({
+      'bad-options.json': JSON.stringify({
+        sources: { tick: { class: '#InternalSource', options: { level: 'loud' } } },
+        destinations: {
+          file: { class: '#FileDestination', options: { mkdir: 'yes' } },
+          console: { class: '#ConsoleDestination', options: { stream: 'stdout' } },
+        },
+        logPaths: [{ sources: ['tick'], destinations: ['file', 'console'] }],
+      }),
+    });
+    try {
+      const r = await runCli(['check', 'bad-options.json'], bad);
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines.filter((l) => l.startsWith('error: destinations.file: options.'))).toHaveLength(
+        2,
+      );
+      expect(lines.some((l) => /^error: sources\.tick: .*level.*"loud"/.test(l))).toBe(true);
+      expect(lines.some((l) => l.includes('destinations.console'))).toBe(false);
+      expect(existsSync(join(bad, '.logpath'))).toBe(false);
+    } finally {
+      await removeFixture(bad);
+    }
+  });
+
   it('reports a missing config file', async () => {
     const r = await runCli(['check', 'absent.ts'], dir);
     expect(r.code).toBe(1);
