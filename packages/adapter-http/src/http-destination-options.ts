@@ -44,7 +44,10 @@ export interface HttpDestinationOptions {
   timeout?: number;
   /** Keep-alive sockets per host. Default 8. */
   maxSockets?: number;
-  /** Longest `Retry-After` honoured, in ms (longer asks are capped). Default 60000. */
+  /**
+   * Longest `Retry-After` of a 429 or 503 honoured, in ms: longer asks are
+   * capped; 0 ignores Retry-After (the answer is then a plain failure). Default 60000.
+   */
   maxRetryAfter?: number;
   /** For `https:` URLs. */
   tls?: HttpDestinationTlsOptions;

@@ -131,7 +131,7 @@ describe('HttpDestination results', () => {
       ['a', 'b', 'c'],
       ['a', 'b', 'c'],
     ]);
-    expect(run.stats.find((s) => s.name === 'destination')!.retried).toBe(2);
+    expect(run.stats.find((s) => s.name === 'destination')!.retried).toBe(2 * 3); // 2 resends of 3 messages
     expect(srv.received[2]!.at - srv.received[1]!.at).toBeGreaterThanOrEqual(900); // Retry-After: 1, not timeReopen: 10
     expect(
       run.logs.some(
@@ -143,8 +143,40 @@ describe('HttpDestination results', () => {
     ).toBe(true);
   });
 
-  it('gives up after `retries` ERRORs: the batch is dropped', async () => {
-    const srv = await scripted(() => ({ status: 500, body: 'database down' }));
+  it('a server that throttles more than `retries` times delays the batch but does not drop it', async () => {
+    // Four throttled answers with retries: 2; maxRetryAfter caps the 1 s asks to 50 ms.
+    const srv = await scripted((n) =>
+      n < 3
+        ? { status: 429, headers: { 'retry-after': '1' } }
+        : n === 3
+          ? { status: 503, headers: { 'retry-after': '1' } }
+          : { status: 200 },
+    );
+    const run = await runDestination(HttpDestination, {
+      options: { url: srv.url, maxRetryAfter: 50 },
+      messages: ['a', 'b'],
+      batchLines: 2,
+      retries: 2,
+      timeReopen: 60_000, // were the asks not honoured, the run would time out
+    });
+    expect(run.acks).toEqual(delivered(2));
+    expect(srv.received.map(ndjsonMessages)).toEqual(Array.from({ length: 5 }, () => ['a', 'b']));
+    for (let i = 1; i < 5; i++) {
+      // setTimeout may fire a millisecond early
+      expect(srv.received[i]!.at - srv.received[i - 1]!.at).toBeGreaterThanOrEqual(49);
+    }
+    const stats = run.stats.find((s) => s.name === 'destination')!;
+    expect(stats.retried).toBe(4 * 2); // 4 resends of 2 messages
+    expect(stats.dropped).toEqual({});
+    expect(run.logs.filter((l) => l.message.includes('after Retry-After (50 ms)'))).toHaveLength(4);
+  });
+
+  it('gives up after `retries` ERRORs: the batch is dropped (a Retry-After on other statuses, or of 0, is no throttle)', async () => {
+    const srv = await scripted((n) =>
+      n === 0
+        ? { status: 500, headers: { 'retry-after': '1' }, body: 'database down' }
+        : { status: 429, headers: { 'retry-after': '0' } },
+    );
     const run = await runDestination(HttpDestination, {
       options: { url: srv.url },
       messages: ['a'],
@@ -153,7 +185,9 @@ describe('HttpDestination results', () => {
     });
     expect(run.acks).toEqual(['dropped']);
     expect(srv.received).toHaveLength(2);
+    expect(srv.received[1]!.at - srv.received[0]!.at).toBeLessThan(900); // timeReopen, not Retry-After
     expect(run.logs.some((l) => l.message.includes('answered 500 (database down)'))).toBe(true);
+    expect(run.logs.some((l) => l.message.includes('Retry-After ('))).toBe(false);
   });
 
   it('other 4xx: DROP at once (the fallback gets them)', async () => {
@@ -230,5 +264,21 @@ describe('HttpDestination URL templates', () => {
       ['b1', 'b2'],
       ['b1', 'b2'],
     ]);
+  });
+
+  it('a URL that failed beside a throttled one still counts against retries', async () => {
+    const srv = await scripted((_n, r) =>
+      r.url === '/t/a' ? { status: 429, headers: { 'retry-after': '30' } } : { status: 502 },
+    );
+    const run = await runDestination(HttpDestination, {
+      options: { url: `${srv.url}/t/\${tenant}` },
+      messages: msgs(),
+      batchLines: 4,
+      retries: 1,
+      timeReopen: 60_000,
+    });
+    // retries: 1 drops the batch at its first counted ERROR, without waiting the 30 s asked by /t/a.
+    expect(run.acks).toEqual(['dropped', 'dropped', 'dropped', 'dropped']);
+    expect(srv.received.map((r) => r.url).sort()).toEqual(['/t/a', '/t/b']);
   });
 });

@@ -1,6 +1,5 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import {
@@ -25,9 +24,11 @@ const EXCERPT = 300;
  * Sends messages to an HTTP endpoint in batches (QUEUED, then one request per
  * URL at `flush()`), over keep-alive connections.
  *
- * Answers map to results: 2xx SUCCESS; 408, 429 and 5xx ERROR (resent after
- * `timeReopen`, or later when the server sent Retry-After; dropped after
- * `retries`); other 3xx/4xx DROP (to the fallback destination, if any);
+ * Answers map to results: 2xx SUCCESS; 429 or 503 with a `Retry-After` above
+ * 0 ERROR with {@link LogDestination.retryAfter}, so the batch is resent when
+ * the server asked (up to `maxRetryAfter`) and the wait does not count against
+ * `retries`; other 408, 429 and 5xx ERROR (resent after `timeReopen`, dropped
+ * after `retries`); other 3xx/4xx DROP (to the fallback destination, if any);
  * network errors and timeouts NOT_CONNECTED (resent without limit).
  *
  * @example
@@ -45,8 +46,6 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
   #groups = new Map<string, UrlGroup>();
   #http: HttpAgent | undefined;
   #https: HttpsAgent | undefined;
-  #retryAt = 0;
-  #stop = new AbortController();
   /** Messages already delivered by a batch that failed for another URL: skipped when resent. */
   #sent: WeakSet<LogMessage> | undefined;
 
@@ -81,13 +80,11 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
       key: tls?.key,
       rejectUnauthorized: tls?.rejectUnauthorized ?? true,
     });
-    this.#stop = new AbortController();
     return true;
   }
 
-  /** Closes the connections and cancels a Retry-After wait. */
+  /** Closes the connections and forgets the batch. */
   override close(): void {
-    this.#stop.abort();
     this.#http?.destroy();
     this.#https?.destroy();
     this.#http = undefined;
@@ -96,12 +93,15 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
   }
 
   /** Adds the message to the batch of its URL. */
-  override send(msg: LogMessage): SendResult | Promise<SendResult> {
-    if (this.#retryAt !== 0) return this.#sendAfterRetryAfter(msg);
+  override send(msg: LogMessage): 4 {
     return this.#add(msg);
   }
 
-  /** Sends one request per URL of the batch; the batch's result is the worst of theirs. */
+  /**
+   * Sends one request per URL of the batch; the batch's result is the worst of
+   * theirs. When every failed request was throttled (Retry-After), the batch
+   * waits the longest ask instead of `timeReopen`, without using up `retries`.
+   */
   override async flush(): Promise<SendResult> {
     const groups =
       this.#url === undefined
@@ -113,11 +113,19 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
     this.#single = { url: this.#o.url, lines: [], messages: [] };
     this.#groups = new Map();
     if (groups.length === 0) return R.SUCCESS;
-    const codes = await Promise.all(groups.map((g) => this.#request(g.url, g.lines)));
+    const answers = await Promise.all(groups.map((g) => this.#request(g.url, g.lines)));
     let result: number = R.SUCCESS;
-    for (const c of codes) result = worse(result, c);
+    let throttle = 0;
+    let failed = false;
+    for (const a of answers) {
+      result = worse(result, a.code);
+      if (a.throttle !== undefined) throttle = Math.max(throttle, a.throttle);
+      else if (a.code === R.ERROR) failed = true;
+    }
+    // A real failure beside a throttled URL still counts against retries.
+    if (result === R.ERROR && throttle > 0 && !failed) this.retryAfter(throttle);
     if (result === R.ERROR || result === R.NOT_CONNECTED) {
-      if (templated) this.#rememberSent(groups, codes);
+      if (templated) this.#rememberSent(groups, answers);
     } else {
       this.#sent = undefined;
     }
@@ -143,17 +151,9 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
     return R.QUEUED;
   }
 
-  /** The driver waited `timeReopen`; wait out the rest of what the server asked for. */
-  async #sendAfterRetryAfter(msg: LogMessage): Promise<SendResult> {
-    const wait = this.#retryAt - Date.now();
-    this.#retryAt = 0;
-    if (wait > 0) await sleep(wait, undefined, { signal: this.#stop.signal }).catch(() => {});
-    return this.#add(msg);
-  }
-
-  #rememberSent(groups: UrlGroup[], codes: number[]): void {
+  #rememberSent(groups: UrlGroup[], answers: Answer[]): void {
     for (let i = 0; i < groups.length; i++) {
-      if (codes[i] !== R.SUCCESS) continue;
+      if (answers[i]!.code !== R.SUCCESS) continue;
       this.#sent ??= new WeakSet();
       for (const m of groups[i]!.messages) this.#sent.add(m);
     }
@@ -164,7 +164,7 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
     this.#groups = new Map();
   }
 
-  async #request(url: string, lines: string[]): Promise<number> {
+  async #request(url: string, lines: string[]): Promise<Answer> {
     const o = this.#o;
     const text = joinBody(lines, this.#jsonArray);
     const body = o.gzip ? await gzip(text) : text;
@@ -179,27 +179,33 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
         redirect: 'manual',
       });
     } catch (err) {
-      return this.#failed(url, err);
+      return { code: this.#failed(url, err) };
     }
     const status = res.status;
     if (status >= 200 && status < 300) {
       await res.arrayBuffer().catch(() => undefined); // frees the socket for keep-alive
-      return R.SUCCESS;
+      return SUCCESS;
     }
     const excerpt = (await res.text().catch(() => '')).slice(0, EXCERPT);
     const where = `${o.method} ${redactUrl(url)} answered ${status}${excerpt ? ` (${excerpt})` : ''}`;
-    if (status === 408 || status === 429 || status >= 500) {
+    if (status === 429 || status === 503) {
+      // Retry-After: 0 (or a past date) would resend at once, forever: a plain failure instead.
       const wait = parseRetryAfter(res.headers.get('retry-after'), o.maxRetryAfter);
-      if (wait !== undefined) this.#retryAt = Math.max(this.#retryAt, Date.now() + wait);
-      this.logger.warn(
-        `${where}; resending ${lines.length} messages${wait === undefined ? '' : ` after Retry-After (${wait} ms)`}`,
-      );
-      return R.ERROR;
+      if (wait !== undefined && wait > 0) {
+        this.logger.warn(
+          `${where}; resending ${lines.length} messages after Retry-After (${wait} ms)`,
+        );
+        return { code: R.ERROR, throttle: wait };
+      }
+    }
+    if (status === 408 || status === 429 || status >= 500) {
+      this.logger.warn(`${where}; resending ${lines.length} messages`);
+      return ERROR;
     }
     this.logger.error(
       `${where}; dropping ${lines.length} messages (they go to the fallback destination, if any)`,
     );
-    return R.DROP;
+    return DROP;
   }
 
   #failed(url: string, err: unknown): number {
@@ -218,6 +224,16 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
     return R.NOT_CONNECTED;
   }
 }
+
+/** How one request ended; `throttle`: the server asked to wait that many ms (Retry-After). */
+interface Answer {
+  readonly code: number;
+  readonly throttle?: number;
+}
+
+const SUCCESS: Answer = Object.freeze({ code: R.SUCCESS });
+const ERROR: Answer = Object.freeze({ code: R.ERROR });
+const DROP: Answer = Object.freeze({ code: R.DROP });
 
 function serializeJson(msg: LogMessage): string {
   return JSON.stringify(msg.toJSON());

@@ -105,6 +105,19 @@ describe('HttpSource requestExit', () => {
   });
 });
 
+describe('HttpSource server', () => {
+  it('is the listening server while it runs (to share the port), undefined before and after', async () => {
+    expect(new HttpSource().server).toBeUndefined();
+    const { h, src, port } = await start();
+    const server = src.server;
+    expect(server?.listening).toBe(true);
+    expect((server!.address() as AddressInfo).port).toBe(port);
+    await h.stop();
+    expect(src.server).toBeUndefined();
+    expect(server!.listening).toBe(false);
+  });
+});
+
 describe('HttpSource subclassing', () => {
   it('routes(app) adds routes and middleware in front of the ingest route', async () => {
     class WithRoutes extends HttpSource {
@@ -155,6 +168,7 @@ describe('HttpSource subclassing', () => {
       await pipeline.start();
       await vi.waitFor(() => expect(live).toBeDefined());
       await expect(live!.whenListening()).rejects.toThrow(/listen is false/);
+      expect(live!.server).toBeUndefined();
       const r = await post(`${base}/logs/audit`, '{"message":"mounted"}', 'application/json');
       expect(r.status).toBe(202);
       expect((await send(`${base}/logs/health`)).json).toEqual({ status: 'ok' });

@@ -9,7 +9,6 @@ import {
 } from '@logpath/core';
 import express, {
   type Express,
-  type NextFunction,
   type Request,
   type RequestHandler,
   type Response,
@@ -36,6 +35,7 @@ import {
   hasLargeUnreadBody,
   notFound,
   retryAfterSeconds,
+  routeErrorHandler,
   toHttpError,
 } from './internal/respond.js';
 
@@ -137,6 +137,16 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
   protected routes(_app: Express): void {}
 
   /**
+   * The server once it listens, until it has closed; undefined before `run()`
+   * listens and with `listen: false`. Attach another component to it to share
+   * the port: e.g. a WebSocketSource's `server` option, as a function that
+   * awaits {@link whenListening} first.
+   */
+  get server(): Server | undefined {
+    return this.#server;
+  }
+
+  /**
    * Resolves with the bound port once the server listens (at once if it does).
    * @throws LifecycleError (rejects) with `listen: false`, where there is no server.
    */
@@ -192,7 +202,7 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
     this.routes(app);
     this.#mount(app); // directly, not through the router: one dispatch less per request
     app.use(notFound);
-    app.use(this.#errorHandler);
+    app.use(routeErrorHandler(this.logger, () => this.#closing));
     const server = createServer(o, app);
     const closed = new Promise<void>((resolve) => server.once('close', resolve));
     try {
@@ -374,21 +384,6 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
       close || err.closeConnection || hasLargeUnreadBody(req),
     );
   }
-
-  /** Errors thrown by routes added in {@link routes} (and Express's own, like a malformed URI). */
-  readonly #errorHandler = (
-    err: unknown,
-    _req: Request,
-    res: Response,
-    _next: NextFunction,
-  ): void => {
-    const status = (err as { status?: unknown }).status;
-    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
-    if (code === 500) this.logger.error('a route failed', err);
-    const message =
-      code === 500 ? 'internal error while handling the request' : (err as Error).message;
-    this.#answer(res, code, JSON.stringify({ error: message }), false);
-  };
 
   #answer(res: ServerResponse, status: number, json: string, close: boolean): void {
     answerJson(res, status, json, close || this.#closing);

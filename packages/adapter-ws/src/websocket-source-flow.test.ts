@@ -1,7 +1,14 @@
-import { LogDestination, Pipeline, defineConfig, type LogMessage } from '@logpath/core';
+import {
+  LogDestination,
+  Pipeline,
+  defineConfig,
+  type ComponentStats,
+  type LogMessage,
+} from '@logpath/core';
 import { describe, it, expect, afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { closed, connect, sendFrame, startWs, type WsHarness } from './test-ws-helpers.js';
+import type { WebSocketSourceOptions } from './internal/source-options.js';
 import { WebSocketSource } from './websocket-source.js';
 
 /** Holds every send() until the gate opens. */
@@ -24,34 +31,39 @@ afterEach(async () => {
   pipeline = undefined;
 });
 
+/** Starts a WebSocketSource whose messages wait at a closed gate; `open()` lets them through. */
+async function startGated(
+  options: WebSocketSourceOptions,
+  logIwSize: number,
+): Promise<{ url: string; open: () => void; stats: () => ComponentStats }> {
+  let open!: () => void;
+  GateDestination.gate = new Promise((r) => (open = r));
+  GateDestination.received = [];
+  const p = new Pipeline(
+    defineConfig({
+      sources: { ws: { class: WebSocketSource, options, logIwSize } },
+      destinations: { gate: { class: GateDestination } },
+      logPaths: [{ sources: ['ws'], destinations: ['gate'] }],
+      log: { stderr: false },
+    }),
+  );
+  pipeline = p;
+  await p.start();
+  const port = await (p.component('ws') as WebSocketSource).whenListening();
+  const stats = (): ComponentStats => p.stats().find((s) => s.kind === 'source')!;
+  return { url: `ws://127.0.0.1:${port}/`, open, stats };
+}
+
 describe('WebSocketSource backpressure', () => {
   it('a suspended pipeline pauses socket reads (the client buffers) and resumes with nothing lost', async () => {
-    let open!: () => void;
-    GateDestination.gate = new Promise((r) => (open = r));
-    GateDestination.received = [];
-    pipeline = new Pipeline(
-      defineConfig({
-        sources: {
-          ws: {
-            class: WebSocketSource,
-            options: { port: 0, pingInterval: 20, pingTimeout: 20, maxPayload: 64 << 10 },
-            logIwSize: 20,
-          },
-        },
-        destinations: { gate: { class: GateDestination } },
-        logPaths: [{ sources: ['ws'], destinations: ['gate'] }],
-        log: { stderr: false },
-      }),
+    const { url, open, stats } = await startGated(
+      { port: 0, pingInterval: 20, pingTimeout: 20, maxPayload: 64 << 10 },
+      20,
     );
-    await pipeline.start();
-    const src = pipeline.component('ws') as WebSocketSource;
-    const port = await src.whenListening();
-    const c = await connect(`ws://127.0.0.1:${port}/`);
+    const c = await connect(url);
     const total = 2_000;
     const pad = 'x'.repeat(10_000);
     for (let i = 0; i < total; i++) c.send(`${i} ${pad}`);
-    const stats = (): { received: number; suspended: number } =>
-      pipeline!.stats().find((s) => s.kind === 'source')!;
     await expect.poll(() => stats().suspended, { timeout: 10_000 }).toBe(1);
     const heldAt = stats().received;
     expect(heldAt).toBeLessThan(100);
@@ -71,29 +83,15 @@ describe('WebSocketSource backpressure', () => {
   });
 
   it('a connection opened while suspended starts paused', async () => {
-    let open!: () => void;
-    GateDestination.gate = new Promise((r) => (open = r));
-    GateDestination.received = [];
-    pipeline = new Pipeline(
-      defineConfig({
-        sources: { ws: { class: WebSocketSource, options: { port: 0 }, logIwSize: 2 } },
-        destinations: { gate: { class: GateDestination } },
-        logPaths: [{ sources: ['ws'], destinations: ['gate'] }],
-        log: { stderr: false },
-      }),
-    );
-    await pipeline.start();
-    const url = `ws://127.0.0.1:${await (pipeline.component('ws') as WebSocketSource).whenListening()}/`;
+    const { url, open, stats } = await startGated({ port: 0 }, 2);
     const first = await connect(url);
     await sendFrame(first, 'a');
     await sendFrame(first, 'b');
-    const src = (): { received: number; suspended: number } =>
-      pipeline!.stats().find((s) => s.kind === 'source')!;
-    await expect.poll(() => src().suspended).toBe(1);
+    await expect.poll(() => stats().suspended).toBe(1);
     const late = await connect(url);
     await sendFrame(late, 'late');
     await new Promise((r) => setTimeout(r, 50));
-    expect(src().received).toBe(2);
+    expect(stats().received).toBe(2);
     open();
     await expect.poll(() => GateDestination.received.length).toBe(3);
     first.close();

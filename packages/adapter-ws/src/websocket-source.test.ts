@@ -134,35 +134,46 @@ describe('WebSocketSource formats and fields', () => {
   });
 });
 
+/**
+ * Sends `badFrame` from one client and `goodFrame` from another: resolves with
+ * how the bad client was closed once the good frame, and nothing else, arrived.
+ */
+async function badBesideGood(
+  w: WsHarness,
+  badFrame: string,
+  goodFrame: string,
+  goodMessage: string,
+): Promise<{ code: number; reason: string }> {
+  const bad = await connect(w.url);
+  const good = await connect(w.url);
+  const badClosed = closed(bad);
+  bad.send(badFrame);
+  const close = await badClosed;
+  await sendFrame(good, goodFrame);
+  const [m] = await w.waitFor(1);
+  expect(m!.get('MESSAGE')).toBe(goodMessage);
+  expect(w.messages).toHaveLength(1);
+  good.close();
+  return close;
+}
+
 describe('WebSocketSource bad input', () => {
   it('oversize frames close with 1009; other clients are unaffected', async () => {
     h = await startWs({ maxPayload: 1024 });
-    const bad = await connect(h.url);
-    const good = await connect(h.url);
-    const badClosed = closed(bad);
-    bad.send('x'.repeat(2048));
-    expect((await badClosed).code).toBe(1009);
-    await sendFrame(good, 'still fine');
-    const [m] = await h.waitFor(1);
-    expect(m!.get('MESSAGE')).toBe('still fine');
-    expect(h.messages).toHaveLength(1);
-    good.close();
+    const { code } = await badBesideGood(h, 'x'.repeat(2048), 'still fine', 'still fine');
+    expect(code).toBe(1009);
   });
 
   it('malformed JSON closes with 1007 naming the line; nothing of the frame is posted', async () => {
     h = await startWs({ format: 'ndjson' });
-    const bad = await connect(h.url);
-    const good = await connect(h.url);
-    const badClosed = closed(bad);
-    bad.send('{"message":"ok"}\n{"message": nope}');
-    const { code, reason } = await badClosed;
+    const { code, reason } = await badBesideGood(
+      h,
+      '{"message":"ok"}\n{"message": nope}',
+      '{"message":"good"}',
+      'good',
+    );
     expect(code).toBe(1007);
     expect(reason).toMatch(/^frame 1: line 2: malformed JSON/);
-    await sendFrame(good, '{"message":"good"}');
-    const [m] = await h.waitFor(1);
-    expect(m!.get('MESSAGE')).toBe('good');
-    expect(h.messages).toHaveLength(1);
-    good.close();
   });
 
   it('binary frames are refused with 1003 and a reason, unless acceptBinary', async () => {

@@ -1,15 +1,15 @@
-import { ConfigError, ErrorCode } from '@logpath/core';
-import { compileJsonPath, type JsonPath } from './internal/json-path.js';
 import {
+  ConfigError,
+  ErrorCode,
   checkKnownKeys,
   checkMs,
-  checkObject,
   checkOneOf,
   checkString,
-  isPlainObject,
-  show,
-  type Issues,
-} from './internal/validate.js';
+  showValue,
+  type OptionIssues,
+} from '@logpath/core';
+import { compileJsonPath, type JsonPath } from './internal/json-path.js';
+import { checkObject, isPlainObject } from './internal/validate.js';
 
 /** Credentials of {@link HttpPollerOptions.auth}: HTTP Basic, or a bearer token. */
 export type HttpPollerAuth = { username: string; password: string } | { bearer: string };
@@ -127,9 +127,9 @@ export interface ResolvedPollerOptions {
  * @internal
  */
 export function resolvePollerOptions(input: unknown): ResolvedPollerOptions {
-  const issues: Issues = [];
+  const issues: OptionIssues = [];
   if (!isPlainObject(input))
-    throw new ConfigError(`options must be an object, got ${show(input)}`, {
+    throw new ConfigError(`options must be an object, got ${showValue(input)}`, {
       code: ErrorCode.INVALID_OPTION,
     });
   const o = input as Partial<HttpPollerOptions> & Record<string, unknown>;
@@ -143,9 +143,9 @@ export function resolvePollerOptions(input: unknown): ResolvedPollerOptions {
     try {
       const u = new URL(o.url);
       if (u.protocol === 'http:' || u.protocol === 'https:') url = u.href;
-      else issues.push(`url must be an http: or https: URL, got ${show(o.url)}`);
+      else issues.push(`url must be an http: or https: URL, got ${showValue(o.url)}`);
     } catch {
-      issues.push(`url must be an absolute URL, got ${show(o.url)}`);
+      issues.push(`url must be an absolute URL, got ${showValue(o.url)}`);
     }
   }
   const method =
@@ -171,13 +171,13 @@ export function resolvePollerOptions(input: unknown): ResolvedPollerOptions {
   if (o.headers !== undefined && checkObject(issues, 'headers', o.headers)) {
     for (const [k, v] of Object.entries(o.headers)) {
       if (typeof v === 'string') headers[k.toLowerCase()] = v;
-      else issues.push(`headers.${k} must be a string, got ${show(v)}`);
+      else issues.push(`headers.${k} must be a string, got ${showValue(v)}`);
     }
   }
   if (o.auth !== undefined) resolveAuth(issues, o.auth, headers);
 
   if (o.body !== undefined) {
-    if (typeof o.body !== 'string') issues.push(`body must be a string, got ${show(o.body)}`);
+    if (typeof o.body !== 'string') issues.push(`body must be a string, got ${showValue(o.body)}`);
     else if (method === 'GET' || method === 'HEAD')
       issues.push(`body cannot be sent with method ${method}`);
   }
@@ -185,7 +185,7 @@ export function resolvePollerOptions(input: unknown): ResolvedPollerOptions {
   const itemsText = o.items ?? d.items;
   let items: JsonPath = [];
   if (typeof itemsText !== 'string')
-    issues.push(`items must be a dotted JSON path, got ${show(itemsText)}`);
+    issues.push(`items must be a dotted JSON path, got ${showValue(itemsText)}`);
   else if (itemsText !== '' && format !== 'json')
     issues.push(`items applies to format "json" only, got format "${format}"`);
   else items = path(issues, 'items', itemsText) ?? [];
@@ -206,7 +206,7 @@ export function resolvePollerOptions(input: unknown): ResolvedPollerOptions {
   };
 }
 
-function resolveAuth(issues: Issues, auth: unknown, headers: Record<string, string>): void {
+function resolveAuth(issues: OptionIssues, auth: unknown, headers: Record<string, string>): void {
   if (isPlainObject(auth) && typeof auth.bearer === 'string' && Object.keys(auth).length === 1) {
     headers.authorization = `Bearer ${auth.bearer}`;
   } else if (
@@ -218,13 +218,13 @@ function resolveAuth(issues: Issues, auth: unknown, headers: Record<string, stri
     headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   } else {
     issues.push(
-      `auth must be { username, password } or { bearer }, got ${isPlainObject(auth) ? `an object with ${Object.keys(auth).join(', ') || 'no keys'}` : show(auth)}`,
+      `auth must be { username, password } or { bearer }, got ${isPlainObject(auth) ? `an object with ${Object.keys(auth).join(', ') || 'no keys'}` : showValue(auth)}`,
     );
   }
 }
 
 function resolveCursor(
-  issues: Issues,
+  issues: OptionIssues,
   c: unknown,
   format: string,
 ): ResolvedPollerOptions['cursor'] {
@@ -233,7 +233,7 @@ function resolveCursor(
   const param = checkString(issues, 'cursor.param', c.param) ? c.param : '';
   const link = c.link === true;
   if (c.link !== undefined && typeof c.link !== 'boolean')
-    issues.push(`cursor.link must be true or false, got ${show(c.link)}`);
+    issues.push(`cursor.link must be true or false, got ${showValue(c.link)}`);
   const hasPath = c.path !== undefined;
   if (hasPath === link)
     issues.push(
@@ -254,14 +254,14 @@ function resolveCursor(
   return { param, path: jsonPath, link, more, initial, saveInterval };
 }
 
-function checkPathText(issues: Issues, name: string, value: unknown): JsonPath | undefined {
+function checkPathText(issues: OptionIssues, name: string, value: unknown): JsonPath | undefined {
   if (!checkString(issues, name, value)) return undefined;
   return path(issues, name, value);
 }
 
-function path(issues: Issues, name: string, text: string): JsonPath | undefined {
+function path(issues: OptionIssues, name: string, text: string): JsonPath | undefined {
   const p = compileJsonPath(text);
   if (p === undefined)
-    issues.push(`${name} must be a dotted JSON path like "data.items", got ${show(text)}`);
+    issues.push(`${name} must be a dotted JSON path like "data.items", got ${showValue(text)}`);
   return p;
 }

@@ -13,6 +13,7 @@ import {
 import { CaptureDestination } from '@logpath/core/testing';
 import { HttpPoller } from './http-poller.js';
 import type { HttpPollerOptions } from './http-poller-options.js';
+import { logged } from './internal/test-fetcher.js';
 import { item, startTestApi, type TestApi } from './internal/test-api.js';
 
 let api: TestApi;
@@ -199,9 +200,7 @@ describe('HttpPoller against a local API', () => {
     expect(throttled!.answer).toBe(429);
     expect(next!.at - throttled!.at).toBeGreaterThanOrEqual(990);
     expect(texts()).toEqual(json(0, 25));
-    expect(
-      logs.some((l) => l.level === 'warn' && /HTTP 429: waiting 1000 ms/.test(l.message)),
-    ).toBe(true);
+    expect(logged(logs, 'warn', /HTTP 429: waiting 1000 ms/)).toBe(true);
   });
 
   it('waits the interval after a 429 without Retry-After', async () => {
@@ -223,11 +222,7 @@ describe('HttpPoller against a local API', () => {
     expect(api.requests[failed + 1]!.after).toBe('10'); // the same page again
     expect(api.requests[failed + 1]!.at - api.requests[failed]!.at).toBeGreaterThanOrEqual(145);
     expect(texts()).toEqual(json(0, 25));
-    expect(
-      logs.some(
-        (l) => l.level === 'error' && /HTTP 503 from GET .*after=10: "fault 503"/.test(l.message),
-      ),
-    ).toBe(true);
+    expect(logged(logs, 'error', /HTTP 503 from GET .*after=10: "fault 503"/)).toBe(true);
     expect(
       logs.some((l) => /returned ERROR; close\(\), then open\(\) in 150 ms/.test(l.message)),
     ).toBe(true);
@@ -257,27 +252,21 @@ describe('HttpPoller against a local API', () => {
         logs.filter((l) => /returned NOT_CONNECTED/.test(l.message)).length,
       ).toBeGreaterThanOrEqual(2),
     );
-    expect(logs.some((l) => l.level === 'warn' && /ECONNREFUSED/.test(l.message))).toBe(true);
+    expect(logged(logs, 'warn', /ECONNREFUSED/)).toBe(true);
   });
 
   it('takes a timeout as ERROR and recovers', async () => {
     api.faults.push({ kind: 'hang' });
     const { capture, texts, logs } = await runPoller(cursorOptions({ timeout: 100 }));
     await capture.waitFor(25);
-    expect(logs.some((l) => l.level === 'error' && /timed out after 100 ms/.test(l.message))).toBe(
-      true,
-    );
+    expect(logged(logs, 'error', /timed out after 100 ms/)).toBe(true);
     expect(texts()).toEqual(json(0, 25));
   });
 
   it('takes a body that does not fit the format as ERROR, saying what it found', async () => {
     const { logs } = await runPoller({ url: `${api.url}/events`, items: 'next', timeReopen: 10 });
     await vi.waitFor(() =>
-      expect(
-        logs.some(
-          (l) => l.level === 'error' && /items at "next" is "10", not an array/.test(l.message),
-        ),
-      ).toBe(true),
+      expect(logged(logs, 'error', /items at "next" is "10", not an array/)).toBe(true),
     );
   });
 

@@ -4,11 +4,13 @@ import { FetchStatus, type FetchResult } from './fetch-status.js';
 import {
   Recorder,
   Scripted,
+  logged,
   msg,
   ok,
   start,
-  takeStarted,
+  stopStarted,
   timeline,
+  useFakeTime,
   type Step,
 } from './internal/test-fetcher.js';
 
@@ -30,23 +32,7 @@ class GateDestination extends LogDestination {
   }
 }
 
-/**
- * Fakes the timers the driver waits on. setImmediate stays real: the
- * destinations drain on it, and the fake clock only moves when a test says so.
- */
-function useFakeTime(): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-}
-
-afterEach(async () => {
-  const h = takeStarted();
-  if (h) {
-    const stopped = h.stop();
-    if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(50);
-    await stopped;
-  }
-  vi.useRealTimers();
-});
+afterEach(stopStarted);
 
 describe('LogFetcher flow control and fairness', () => {
   it('does not fetch while the window is full, and fetches again once it has room', async () => {
@@ -107,8 +93,7 @@ describe('LogFetcher exit', () => {
   it('ends promptly during a long NO_DATA wait and calls close()', async () => {
     useFakeTime();
     const { h, rec, t0 } = await start([FetchStatus.NO_DATA], { fetchNoDataDelay: 3_600_000 });
-    await rec.until('fetch', 1);
-    await vi.advanceTimersByTimeAsync(10);
+    await rec.untilThenAdvance('fetch', 1, 10);
     await h.stop(); // no timer is advanced: the wait must end on the signal
     expect(timeline(rec.calls, t0)).toEqual(['open@0', 'fetch@0', 'close@10']);
   });
@@ -152,13 +137,9 @@ describe('LogFetcher exit', () => {
     expect(rec.calls.map((c) => c[0])).toEqual(['open', 'fetch', 'close']);
     resolveLate([FetchStatus.SUCCESS, [msg('late1'), msg('late2')]]);
     await vi.waitFor(() =>
-      expect(
-        h.logs.some(
-          (l) =>
-            l.level === 'warn' &&
-            /after exit with 2 message\(s\); they were not posted/.test(l.message),
-        ),
-      ).toBe(true),
+      expect(logged(h.logs, 'warn', /after exit with 2 message\(s\); they were not posted/)).toBe(
+        true,
+      ),
     );
     expect(h.messages).toHaveLength(0);
   });

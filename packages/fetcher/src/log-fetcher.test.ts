@@ -2,25 +2,21 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LogMessage } from '@logpath/core';
 import { FetchStatus } from './fetch-status.js';
 import { LogFetcher } from './log-fetcher.js';
-import { Scripted, msg, ok, start, takeStarted, timeline } from './internal/test-fetcher.js';
+import {
+  Scripted,
+  logged,
+  msg,
+  ok,
+  start,
+  stopStarted,
+  timeline,
+  useFakeTime,
+} from './internal/test-fetcher.js';
 
-/**
- * Fakes the timers the driver waits on. setImmediate stays real: the
- * destinations drain on it, and the fake clock only moves when a test says so.
- */
-function useFakeTime(): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-}
+afterEach(stopStarted);
 
-afterEach(async () => {
-  const h = takeStarted();
-  if (h) {
-    const stopped = h.stop();
-    if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(50);
-    await stopped;
-  }
-  vi.useRealTimers();
-});
+/** The calls when the first fetch() fails (ERROR) and the next one succeeds, timeReopen 1000. */
+const ERROR_ONCE = ['open@0', 'fetch@0', 'close@0', 'open@1000', 'fetch@1000', 'fetch@1000'];
 
 describe('LogFetcher statuses', () => {
   it('exposes the statuses as FetchStatus and as statics, with AxoSyslog numbers', () => {
@@ -72,12 +68,10 @@ describe('LogFetcher driver (fake timers)', () => {
   it('waits fetchNoDataDelay after NO_DATA (1000 ms by default)', async () => {
     useFakeTime();
     const { rec, t0 } = await start([FetchStatus.NO_DATA, FetchStatus.NO_DATA]);
-    await rec.until('fetch', 1);
-    await vi.advanceTimersByTimeAsync(999);
+    await rec.untilThenAdvance('fetch', 1, 999);
     expect(timeline(rec.calls, t0)).toEqual(['open@0', 'fetch@0']);
     await vi.advanceTimersByTimeAsync(1);
-    await rec.until('fetch', 2);
-    await vi.advanceTimersByTimeAsync(1000);
+    await rec.untilThenAdvance('fetch', 2, 1000);
     await rec.until('fetch', 3);
     expect(timeline(rec.calls, t0)).toEqual(['open@0', 'fetch@0', 'fetch@1000', 'fetch@2000']);
   });
@@ -89,10 +83,8 @@ describe('LogFetcher driver (fake timers)', () => {
       timeReopen: 70,
     });
     expect([source.fetchNoDataDelay, source.timeReopen]).toEqual([250, 70]);
-    await rec.until('fetch', 1);
-    await vi.advanceTimersByTimeAsync(250);
-    await rec.until('fetch', 2);
-    await vi.advanceTimersByTimeAsync(70);
+    await rec.untilThenAdvance('fetch', 1, 250);
+    await rec.untilThenAdvance('fetch', 2, 70);
     await rec.until('fetch', 3);
     expect(timeline(rec.calls, t0)).toEqual([
       'open@0',
@@ -114,8 +106,7 @@ describe('LogFetcher driver (fake timers)', () => {
   it('NOT_CONNECTED waits timeReopen, then open() without close()', async () => {
     useFakeTime();
     const { rec, t0, h } = await start([FetchStatus.NOT_CONNECTED, ok('back')]);
-    await rec.until('fetch', 1);
-    await vi.advanceTimersByTimeAsync(999);
+    await rec.untilThenAdvance('fetch', 1, 999);
     expect(timeline(rec.calls, t0)).toEqual(['open@0', 'fetch@0']);
     await vi.advanceTimersByTimeAsync(1);
     await rec.until('fetch', 3);
@@ -126,45 +117,27 @@ describe('LogFetcher driver (fake timers)', () => {
       'fetch@1000',
       'fetch@1000',
     ]);
-    expect(
-      h.logs.some(
-        (l) => l.level === 'warn' && /NOT_CONNECTED; open\(\) again in 1000 ms/.test(l.message),
-      ),
-    ).toBe(true);
+    expect(logged(h.logs, 'warn', /NOT_CONNECTED; open\(\) again in 1000 ms/)).toBe(true);
   });
 
   it('ERROR calls close(), waits timeReopen, then open()', async () => {
     useFakeTime();
     const { rec, t0, h } = await start([FetchStatus.ERROR, ok('back')]);
-    await rec.until('close', 1);
-    await vi.advanceTimersByTimeAsync(999);
+    await rec.untilThenAdvance('close', 1, 999);
     expect(timeline(rec.calls, t0)).toEqual(['open@0', 'fetch@0', 'close@0']);
     await vi.advanceTimersByTimeAsync(1);
     await rec.until('fetch', 3);
-    expect(timeline(rec.calls, t0)).toEqual([
-      'open@0',
-      'fetch@0',
-      'close@0',
-      'open@1000',
-      'fetch@1000',
-      'fetch@1000',
-    ]);
-    expect(
-      h.logs.some(
-        (l) =>
-          l.level === 'warn' &&
-          /returned ERROR; close\(\), then open\(\) in 1000 ms/.test(l.message),
-      ),
-    ).toBe(true);
+    expect(timeline(rec.calls, t0)).toEqual(ERROR_ONCE);
+    expect(logged(h.logs, 'warn', /returned ERROR; close\(\), then open\(\) in 1000 ms/)).toBe(
+      true,
+    );
   });
 
   it('retries a failing open() every timeReopen before the first fetch', async () => {
     useFakeTime();
     const { rec, t0, h } = await start([ok('a')], { opens: [false, new Error('refused'), true] });
-    await rec.until('open', 1);
-    await vi.advanceTimersByTimeAsync(1000);
-    await rec.until('open', 2);
-    await vi.advanceTimersByTimeAsync(1000);
+    await rec.untilThenAdvance('open', 1, 1000);
+    await rec.untilThenAdvance('open', 2, 1000);
     await rec.until('fetch', 2);
     expect(timeline(rec.calls, t0)).toEqual([
       'open@0',
@@ -173,11 +146,7 @@ describe('LogFetcher driver (fake timers)', () => {
       'fetch@2000',
       'fetch@2000',
     ]);
-    expect(
-      h.logs.some(
-        (l) => l.level === 'warn' && /open\(\) returned false; retrying in 1000 ms/.test(l.message),
-      ),
-    ).toBe(true);
+    expect(logged(h.logs, 'warn', /open\(\) returned false; retrying in 1000 ms/)).toBe(true);
     const threw = h.logs.find((l) => l.level === 'error' && /open\(\) threw/.test(l.message));
     expect(threw?.stack).toMatch(/refused/);
   });
@@ -189,10 +158,8 @@ describe('LogFetcher driver (fake timers)', () => {
       () => Promise.reject(new Error('async boom')),
       ok('a'),
     ]);
-    await rec.until('close', 1);
-    await vi.advanceTimersByTimeAsync(1000);
-    await rec.until('close', 2);
-    await vi.advanceTimersByTimeAsync(1000);
+    await rec.untilThenAdvance('close', 1, 1000);
+    await rec.untilThenAdvance('close', 2, 1000);
     await rec.until('fetch', 4);
     expect(timeline(rec.calls, t0)).toEqual([
       'open@0',
@@ -240,24 +207,16 @@ describe('LogFetcher driver (fake timers)', () => {
     ],
   ])(
     'counts %s as ERROR, logs what was returned, and posts nothing',
-    async (_name, raw, logged) => {
+    async (_name, raw, expected) => {
       useFakeTime();
       const { rec, t0, h } = await start([{ raw }, ok('after')]);
-      await rec.until('close', 1);
-      await vi.advanceTimersByTimeAsync(1000);
+      await rec.untilThenAdvance('close', 1, 1000);
       await rec.until('fetch', 3);
-      expect(timeline(rec.calls, t0)).toEqual([
-        'open@0',
-        'fetch@0',
-        'close@0',
-        'open@1000',
-        'fetch@1000',
-        'fetch@1000',
-      ]);
+      expect(timeline(rec.calls, t0)).toEqual(ERROR_ONCE);
       const line = h.logs.find(
         (l) => l.level === 'error' && l.message.startsWith('fetch() returned'),
       );
-      expect(line?.message).toMatch(logged);
+      expect(line?.message).toMatch(expected);
       expect(line?.message).toMatch(/counted as ERROR/);
       expect((await h.waitFor(1)).map((m) => m.getAsString('MESSAGE'))).toEqual(['after']);
     },
@@ -274,12 +233,9 @@ describe('LogFetcher driver (fake timers)', () => {
         tracker: true,
       },
     );
-    await rec.until('close', 1);
-    await vi.advanceTimersByTimeAsync(1000);
+    await rec.untilThenAdvance('close', 1, 1000);
     expect((await h.waitFor(1)).map((m) => m.getAsString('MESSAGE'))).toEqual(['c']);
-    expect(
-      h.logs.some((l) => l.level === 'error' && /message 1 has no bookmark/.test(l.message)),
-    ).toBe(true);
+    expect(logged(h.logs, 'error', /message 1 has no bookmark/)).toBe(true);
   });
 
   it('treats [SUCCESS, []] as NO_DATA', async () => {
@@ -287,8 +243,7 @@ describe('LogFetcher driver (fake timers)', () => {
     const { rec, t0 } = await start([[FetchStatus.SUCCESS, []], ok('a')], {
       fetchNoDataDelay: 300,
     });
-    await rec.until('fetch', 1);
-    await vi.advanceTimersByTimeAsync(300);
+    await rec.untilThenAdvance('fetch', 1, 300);
     await rec.until('fetch', 3);
     expect(timeline(rec.calls, t0)).toEqual(['open@0', 'fetch@0', 'fetch@300', 'fetch@300']);
   });

@@ -1,8 +1,14 @@
-import { ConfigError, ErrorCode, LogMessage, LogSource } from '@logpath/core';
+import {
+  ConfigError,
+  ErrorCode,
+  LogMessage,
+  LogSource,
+  checkMs,
+  type OptionIssues,
+} from '@logpath/core';
 import { FetchStatus, isFetchStatus, type FetchResult } from './fetch-status.js';
 import { describeValue } from './internal/describe.js';
 import { ABANDONED, Interruptible } from './internal/interruptible.js';
-import { checkMs, type Issues } from './internal/validate.js';
 
 /**
  * Options every fetcher reads from its config `options` (beside its own).
@@ -202,7 +208,7 @@ export abstract class LogFetcher<
   }
 
   #configure(options: FetcherOptions | undefined): void {
-    const issues: Issues = [];
+    const issues: OptionIssues = [];
     const o = options ?? {};
     if (
       o.fetchNoDataDelay !== undefined &&

@@ -1,20 +1,19 @@
 import {
-  HTTP_DESTINATION_DEFAULTS,
-  type HttpDestinationOptions,
-  type ResolvedHttpDestinationOptions,
-} from '../http-destination-options.js';
-import {
   checkBoolean,
   checkInt,
   checkKnownKeys,
   checkMs,
   checkOneOf,
   checkString,
-  isPlainObject,
-  show,
-  throwIfIssues,
-  type Issues,
-} from './validate.js';
+  showValue,
+  type OptionIssues,
+} from '@logpath/core';
+import {
+  HTTP_DESTINATION_DEFAULTS,
+  type HttpDestinationOptions,
+  type ResolvedHttpDestinationOptions,
+} from '../http-destination-options.js';
+import { checkPositiveMs, isPlainObject, throwIfIssues } from './validate.js';
 
 const KNOWN = ['url', ...Object.keys(HTTP_DESTINATION_DEFAULTS)];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -26,10 +25,10 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function resolveDestinationOptions(
   input: HttpDestinationOptions | undefined,
 ): ResolvedHttpDestinationOptions {
-  const issues: Issues = [];
+  const issues: OptionIssues = [];
   if (!isPlainObject(input)) {
     throwIfIssues([
-      `HttpDestination options must be an object with at least { url }, got ${show(input)}`,
+      `HttpDestination options must be an object with at least { url }, got ${showValue(input)}`,
     ]);
   }
   const v = input as unknown as Record<string, unknown>;
@@ -39,7 +38,7 @@ export function resolveDestinationOptions(
     if (/^https?:\/\//i.test(v.url) || v.url.startsWith('$')) o.url = v.url;
     else
       issues.push(
-        `url must start with http:// or https:// (or be a template that expands to such a URL), got ${show(v.url)}`,
+        `url must start with http:// or https:// (or be a template that expands to such a URL), got ${showValue(v.url)}`,
       );
   }
   const set = <K extends keyof ResolvedHttpDestinationOptions>(
@@ -55,18 +54,21 @@ export function resolveDestinationOptions(
       Object.entries(x).every(
         ([k, val]) => TOKEN.test(k) && typeof val === 'string' && !/[\r\n]/.test(val),
       );
-    if (!ok) issues.push(`headers must map header names to single-line strings, got ${show(x)}`);
+    if (!ok)
+      issues.push(`headers must map header names to single-line strings, got ${showValue(x)}`);
     return ok;
   });
   set('auth', (x) => checkAuth(issues, x));
   set('format', (x) => {
     if (x === 'ndjson' || x === 'json-array') return true;
     if (isPlainObject(x) && typeof x.template === 'string' && x.template.length > 0) return true;
-    issues.push(`format must be "ndjson", "json-array" or { template: "..." }, got ${show(x)}`);
+    issues.push(
+      `format must be "ndjson", "json-array" or { template: "..." }, got ${showValue(x)}`,
+    );
     return false;
   });
   set('gzip', (x) => checkBoolean(issues, 'gzip', x));
-  set('timeout', (x) => checkMs(issues, 'timeout', x, 1));
+  set('timeout', (x) => checkPositiveMs(issues, 'timeout', x));
   set('maxSockets', (x) => checkInt(issues, 'maxSockets', x, 1));
   set('maxRetryAfter', (x) => checkMs(issues, 'maxRetryAfter', x));
   set('tls', (x) => {
@@ -77,14 +79,16 @@ export function resolveDestinationOptions(
         checkBoolean(issues, 'tls.rejectUnauthorized', x.rejectUnauthorized);
       return issues.length === before;
     }
-    issues.push(`tls must be an object like { ca, cert, key, rejectUnauthorized }, got ${show(x)}`);
+    issues.push(
+      `tls must be an object like { ca, cert, key, rejectUnauthorized }, got ${showValue(x)}`,
+    );
     return false;
   });
   throwIfIssues(issues);
   return o;
 }
 
-function checkAuth(issues: Issues, x: unknown): boolean {
+function checkAuth(issues: OptionIssues, x: unknown): boolean {
   const secret = '(value not shown: it holds a secret)';
   if (isPlainObject(x) && typeof x.bearer === 'string' && x.bearer.length > 0) return true;
   if (isPlainObject(x) && isPlainObject(x.basic)) {

@@ -1,21 +1,19 @@
 import {
-  HTTP_SOURCE_DEFAULTS,
-  type HttpSourceOptions,
-  type ResolvedHttpSourceOptions,
-} from '../http-source-options.js';
-import {
   checkBoolean,
   checkInt,
   checkKnownKeys,
   checkMs,
   checkOneOf,
   checkString,
-  checkStringList,
-  isPlainObject,
-  show,
-  throwIfIssues,
-  type Issues,
-} from './validate.js';
+  showValue,
+  type OptionIssues,
+} from '@logpath/core';
+import {
+  HTTP_SOURCE_DEFAULTS,
+  type HttpSourceOptions,
+  type ResolvedHttpSourceOptions,
+} from '../http-source-options.js';
+import { checkPositiveMs, checkStringList, isPlainObject, throwIfIssues } from './validate.js';
 
 const FORMATS = ['auto', 'json', 'ndjson', 'text', 'raw', 'syslog'] as const;
 const KNOWN = Object.keys(HTTP_SOURCE_DEFAULTS);
@@ -28,11 +26,11 @@ const METHOD = /^[A-Z]+$/;
 export function resolveSourceOptions(
   input: HttpSourceOptions | undefined,
 ): ResolvedHttpSourceOptions {
-  const issues: Issues = [];
+  const issues: OptionIssues = [];
   const o: ResolvedHttpSourceOptions = { ...HTTP_SOURCE_DEFAULTS };
   if (input === undefined || input === null) return o;
   if (!isPlainObject(input)) {
-    throwIfIssues([`HttpSource options must be an object, got ${show(input)}`]);
+    throwIfIssues([`HttpSource options must be an object, got ${showValue(input)}`]);
     return o;
   }
   checkKnownKeys(issues, 'HttpSource', input, KNOWN);
@@ -52,7 +50,7 @@ export function resolveSourceOptions(
     const bad = x.filter((m) => !METHOD.test(m) || m === 'GET' || m === 'HEAD' || m === 'OPTIONS');
     if (bad.length === 0) return true;
     issues.push(
-      `methods must hold upper-case methods with a body (not GET, HEAD or OPTIONS), got ${show(x)}`,
+      `methods must hold upper-case methods with a body (not GET, HEAD or OPTIONS), got ${showValue(x)}`,
     );
     return false;
   });
@@ -67,12 +65,16 @@ export function resolveSourceOptions(
   set('auth', (x) => checkAuth(issues, x));
   set('tls', (x) => checkTls(issues, x));
   set('respond', (x) => checkOneOf(issues, 'respond', x, ['accepted', 'delivered']));
-  set('deliveryTimeout', (x) => checkMs(issues, 'deliveryTimeout', x, 1));
-  set('busyStatus', (x) => checkOneOf(issues, 'busyStatus', x, [429, 503]));
+  set('deliveryTimeout', (x) => checkPositiveMs(issues, 'deliveryTimeout', x));
+  set('busyStatus', (x) => {
+    if (x === 429 || x === 503) return true;
+    issues.push(`busyStatus must be one of 429, 503, got ${showValue(x)}`);
+    return false;
+  });
   set('retryAfter', (x) => checkMs(issues, 'retryAfter', x));
   set('healthPath', (x) => x === false || checkPath(issues, 'healthPath', x));
-  set('requestTimeout', (x) => checkMs(issues, 'requestTimeout', x, 1));
-  set('headersTimeout', (x) => checkMs(issues, 'headersTimeout', x, 1));
+  set('requestTimeout', (x) => checkPositiveMs(issues, 'requestTimeout', x));
+  set('headersTimeout', (x) => checkPositiveMs(issues, 'headersTimeout', x));
   set('keepAliveTimeout', (x) => checkMs(issues, 'keepAliveTimeout', x));
   set('shutdownTimeout', (x) => checkMs(issues, 'shutdownTimeout', x));
   if (o.headersTimeout > o.requestTimeout) {
@@ -87,16 +89,16 @@ export function resolveSourceOptions(
   return o;
 }
 
-function checkPath(issues: Issues, name: string, x: unknown): boolean {
+function checkPath(issues: OptionIssues, name: string, x: unknown): boolean {
   if (typeof x === 'string' && x.startsWith('/')) return true;
-  issues.push(`${name} must be a string starting with "/", got ${show(x)}`);
+  issues.push(`${name} must be a string starting with "/", got ${showValue(x)}`);
   return false;
 }
 
-function checkCors(issues: Issues, x: unknown): boolean {
+function checkCors(issues: OptionIssues, x: unknown): boolean {
   if (!isPlainObject(x)) {
     issues.push(
-      `cors must be an object like { origin: "https://app.example.com" }, got ${show(x)}`,
+      `cors must be an object like { origin: "https://app.example.com" }, got ${showValue(x)}`,
     );
     return false;
   }
@@ -113,7 +115,7 @@ function checkCors(issues: Issues, x: unknown): boolean {
   return issues.length === before;
 }
 
-function checkAuth(issues: Issues, x: unknown): boolean {
+function checkAuth(issues: OptionIssues, x: unknown): boolean {
   if (typeof x === 'function') return true;
   const before = issues.length;
   if (isPlainObject(x) && 'bearer' in x) {
@@ -138,14 +140,14 @@ function checkAuth(issues: Issues, x: unknown): boolean {
     checkSecrets(issues, 'auth.values', x.values);
   } else {
     issues.push(
-      `auth must be { bearer: [...] }, { basic: { username, password } }, { header, values } or a function, got ${show(x)}`,
+      `auth must be { bearer: [...] }, { basic: { username, password } }, { header, values } or a function, got ${showValue(x)}`,
     );
   }
   return issues.length === before;
 }
 
 /** Like checkStringList, without echoing the secrets into the error. */
-function checkSecrets(issues: Issues, name: string, x: unknown): void {
+function checkSecrets(issues: OptionIssues, name: string, x: unknown): void {
   if (Array.isArray(x) && x.length > 0 && x.every((v) => typeof v === 'string' && v.length > 0))
     return;
   issues.push(
@@ -153,7 +155,7 @@ function checkSecrets(issues: Issues, name: string, x: unknown): void {
   );
 }
 
-function checkTls(issues: Issues, x: unknown): boolean {
+function checkTls(issues: OptionIssues, x: unknown): boolean {
   const pem = (p: unknown): boolean =>
     (typeof p === 'string' && p.length > 0) || Buffer.isBuffer(p);
   if (!isPlainObject(x) || !pem(x.key) || !pem(x.cert)) {

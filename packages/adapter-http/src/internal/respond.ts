@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, Response } from 'express';
+import type { Logger } from '@logpath/core';
+import type { NextFunction, Request, Response } from 'express';
 import type { HttpSourceCorsOptions } from '../http-source-options.js';
 import { HttpError } from './http-error.js';
 
@@ -34,6 +35,26 @@ export function hasLargeUnreadBody(req: IncomingMessage): boolean {
 /** The app's last handler: JSON instead of Express's HTML page. */
 export function notFound(req: Request, res: Response): void {
   answerJson(res, 404, JSON.stringify({ error: `no route for ${req.method} ${req.path}` }), false);
+}
+
+/**
+ * The app's error handler, for errors thrown by routes a subclass added (and
+ * Express's own, like a malformed URI): a 4xx keeps its status and message,
+ * anything else is logged and answered 500 without details.
+ */
+export function routeErrorHandler(
+  logger: Logger,
+  closing: () => boolean,
+): (err: unknown, req: Request, res: Response, next: NextFunction) => void {
+  // Four parameters: that is how Express tells an error handler apart.
+  return (err, _req, res, _next) => {
+    const status = (err as { status?: unknown }).status;
+    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+    if (code === 500) logger.error('a route failed', err);
+    const message =
+      code === 500 ? 'internal error while handling the request' : (err as Error).message;
+    answerJson(res, code, JSON.stringify({ error: message }), closing());
+  };
 }
 
 /** The JSON body of a refusal: `{ "error": message, ...details }`. */

@@ -7,7 +7,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { checkString, isPlainObject, show, type Issues } from './validate.js';
+import { checkString, showValue, type OptionIssues } from '@logpath/core';
+import { isPlainObject } from './validate.js';
 
 /**
  * How upgrade requests authenticate. Tokens (bearer and header forms) may also
@@ -70,11 +71,11 @@ function kind(v: unknown): string {
       : 'an array holding something else than non-empty strings';
   if (v === null) return 'null';
   if (typeof v === 'string') return v.length === 0 ? 'an empty string' : 'a string';
-  if (typeof v === 'object') return `an object with keys ${show(Object.keys(v))}`;
+  if (typeof v === 'object') return `an object with keys ${showValue(Object.keys(v))}`;
   return typeof v;
 }
 
-function queryParamOption(issues: Issues, where: string, v: unknown): string | undefined {
+function queryParamOption(issues: OptionIssues, where: string, v: unknown): string | undefined {
   if (v === undefined) return DEFAULT_QUERY_PARAM;
   if (v === false) return undefined;
   return checkString(issues, `${where}.queryParam`, v) ? v : undefined;
@@ -84,7 +85,11 @@ function queryParamOption(issues: Issues, where: string, v: unknown): string | u
  * Validates `auth` and compiles it into a check; pushes issues instead of throwing.
  * Returns undefined when there is no auth (or it is invalid).
  */
-export function compileAuth(issues: Issues, where: string, auth: unknown): AuthCheck | undefined {
+export function compileAuth(
+  issues: OptionIssues,
+  where: string,
+  auth: unknown,
+): AuthCheck | undefined {
   if (auth === undefined) return undefined;
   if (typeof auth === 'function') {
     const fn = auth as (req: IncomingMessage) => boolean | Promise<boolean>;
@@ -165,7 +170,7 @@ export function compileAuth(issues: Issues, where: string, auth: unknown): AuthC
     };
   }
   issues.push(
-    `${where} must have "bearer", "basic" or "header", got keys ${show(Object.keys(auth))}`,
+    `${where} must have "bearer", "basic" or "header", got keys ${showValue(Object.keys(auth))}`,
   );
   return undefined;
 }

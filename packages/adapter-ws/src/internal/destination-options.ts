@@ -6,15 +6,13 @@ import type { ClientOptions } from 'ws';
 import {
   checkBoolean,
   checkInt,
-  checkKnownKeys,
   checkMs,
   checkOneOf,
   checkString,
-  isPlainObject,
-  show,
-  throwIfIssues,
-  type Issues,
-} from './validate.js';
+  showValue,
+  type OptionIssues,
+} from '@logpath/core';
+import { isPlainObject, readOptions, throwIfIssues } from './validate.js';
 
 /** Credentials sent with the upgrade request. */
 export type WebSocketClientAuth =
@@ -104,19 +102,15 @@ export interface DestinationConfig {
 export function resolveDestinationOptions(
   input: WebSocketDestinationOptions | undefined,
 ): DestinationConfig {
-  const issues: Issues = [];
+  const issues: OptionIssues = [];
   const o = (input ?? {}) as Partial<WebSocketDestinationOptions>;
-  if (!isPlainObject(o))
-    throwIfIssues([`WebSocketDestination options must be an object, got ${show(o)}`]);
-  checkKnownKeys(issues, 'WebSocketDestination', o, KNOWN);
-  const d = DEFAULT_WEBSOCKET_DESTINATION_OPTIONS;
-  const pick = <K extends keyof typeof d>(
-    k: K,
-    ok: (name: string, v: unknown) => boolean,
-  ): (typeof d)[K] => {
-    const v = (o as Record<string, unknown>)[k];
-    return v !== undefined && ok(`options.${k}`, v) ? (v as (typeof d)[K]) : d[k];
-  };
+  const pick = readOptions(
+    issues,
+    'WebSocketDestination',
+    o,
+    KNOWN,
+    DEFAULT_WEBSOCKET_DESTINATION_OPTIONS,
+  );
   if (o.url === undefined) issues.push('options.url is required (ws://host:port/path or wss://…)');
   else if (checkString(issues, 'options.url', o.url)) {
     let ok = false;
@@ -125,7 +119,7 @@ export function resolveDestinationOptions(
     } catch {
       ok = false;
     }
-    if (!ok) issues.push(`options.url must be a ws:// or wss:// URL, got ${show(o.url)}`);
+    if (!ok) issues.push(`options.url must be a ws:// or wss:// URL, got ${showValue(o.url)}`);
   }
   const headers: Record<string, string> = {};
   if (o.headers !== undefined) {
@@ -133,7 +127,7 @@ export function resolveDestinationOptions(
       !isPlainObject(o.headers) ||
       !Object.values(o.headers).every((v) => typeof v === 'string')
     ) {
-      issues.push(`options.headers must be an object of strings, got ${show(o.headers)}`);
+      issues.push(`options.headers must be an object of strings, got ${showValue(o.headers)}`);
     } else Object.assign(headers, o.headers);
   }
   if (o.auth !== undefined) {
@@ -153,7 +147,8 @@ export function resolveDestinationOptions(
   }
   const client: ClientOptions = { headers, perMessageDeflate: false };
   if (o.tls !== undefined) {
-    if (!isPlainObject(o.tls)) issues.push(`options.tls must be an object, got ${show(o.tls)}`);
+    if (!isPlainObject(o.tls))
+      issues.push(`options.tls must be an object, got ${showValue(o.tls)}`);
     else {
       const t = o.tls;
       if (t.rejectUnauthorized !== undefined)

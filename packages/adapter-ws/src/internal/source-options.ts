@@ -4,21 +4,18 @@
  */
 import { Server as HttpServer } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
-import { compileAuth, type AuthCheck, type WebSocketAuth } from './auth.js';
-import { FORMATS, type ParserConfig, type WebSocketFormat } from './frame-parser.js';
 import {
   checkBoolean,
   checkInt,
-  checkKnownKeys,
   checkMs,
   checkOneOf,
   checkString,
-  checkStringList,
-  isPlainObject,
-  show,
-  throwIfIssues,
-  type Issues,
-} from './validate.js';
+  showValue,
+  type OptionIssues,
+} from '@logpath/core';
+import { compileAuth, type AuthCheck, type WebSocketAuth } from './auth.js';
+import { FORMATS, type ParserConfig, type WebSocketFormat } from './frame-parser.js';
+import { checkStringList, isPlainObject, readOptions, throwIfIssues } from './validate.js';
 
 /** Acknowledgement mode: none, a reply per message with an id, or a reply per frame. */
 export type WebSocketAckMode = 'none' | 'message' | 'batch';
@@ -137,19 +134,9 @@ export interface SourceConfig extends ParserConfig {
  * @throws ConfigError (ERR_INVALID_OPTION) listing every invalid option.
  */
 export function resolveSourceOptions(input: WebSocketSourceOptions | undefined): SourceConfig {
-  const issues: Issues = [];
+  const issues: OptionIssues = [];
   const o = input ?? {};
-  if (!isPlainObject(o))
-    throwIfIssues([`WebSocketSource options must be an object, got ${show(o)}`]);
-  checkKnownKeys(issues, 'WebSocketSource', o, KNOWN);
-  const d = DEFAULT_WEBSOCKET_SOURCE_OPTIONS;
-  const pick = <K extends keyof typeof d>(
-    k: K,
-    ok: (name: string, v: unknown) => boolean,
-  ): (typeof d)[K] => {
-    const v = (o as Record<string, unknown>)[k];
-    return v !== undefined && ok(`options.${k}`, v) ? (v as (typeof d)[K]) : d[k];
-  };
+  const pick = readOptions(issues, 'WebSocketSource', o, KNOWN, DEFAULT_WEBSOCKET_SOURCE_OPTIONS);
 
   let server: SourceConfig['server'];
   if (o.server !== undefined) {
@@ -158,7 +145,7 @@ export function resolveSourceOptions(input: WebSocketSourceOptions | undefined):
     else if (typeof o.server === 'function') server = o.server as SourceConfig['server'];
     else
       issues.push(
-        `options.server must be an http.Server, an https.Server or a function returning one, got ${show(o.server)}`,
+        `options.server must be an http.Server, an https.Server or a function returning one, got ${showValue(o.server)}`,
       );
     if (o.port !== undefined || o.host !== undefined)
       issues.push(
@@ -177,7 +164,7 @@ export function resolveSourceOptions(input: WebSocketSourceOptions | undefined):
     checkString(issues, 'options.path', o.path) &&
     !o.path.startsWith('/')
   ) {
-    issues.push(`options.path must start with "/", got ${show(o.path)}`);
+    issues.push(`options.path must start with "/", got ${showValue(o.path)}`);
   }
   let tls: WebSocketTlsOptions | undefined;
   if (o.tls !== undefined) {

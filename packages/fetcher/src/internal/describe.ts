@@ -1,5 +1,4 @@
-import { LogMessage } from '@logpath/core';
-import { show } from './validate.js';
+import { LogMessage, showValue } from '@logpath/core';
 
 const MAX_ITEMS = 4;
 const MAX_CHARS = 200;
@@ -11,7 +10,7 @@ const MAX_CHARS = 200;
 export function describeValue(value: unknown, depth = 0): string {
   if (value === undefined) return 'undefined';
   if (value instanceof LogMessage)
-    return `LogMessage(${clip(show(value.getAsString('MESSAGE') ?? ''))})`;
+    return `LogMessage(${clip(showValue(value.getAsString('MESSAGE') ?? ''))})`;
   if (Array.isArray(value)) {
     if (depth > 1) return `[…${value.length} items]`;
     const head = value.slice(0, MAX_ITEMS).map((v) => describeValue(v, depth + 1));
@@ -24,7 +23,7 @@ export function describeValue(value: unknown, depth = 0): string {
       return `an object of class ${(value as object).constructor?.name ?? '(anonymous)'}`;
     }
   }
-  return clip(show(value));
+  return clip(showValue(value));
 }
 
 function clip(text: string): string {

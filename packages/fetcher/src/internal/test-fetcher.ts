@@ -2,8 +2,14 @@
  * Test fixture (not built): a fetcher that plays a script of fetch() results
  * and records every open/fetch/close call with the (possibly fake) time.
  */
-import { ConsecutiveAckTracker, LogMessage } from '@logpath/core';
+import {
+  ConsecutiveAckTracker,
+  LogMessage,
+  type InternalLogRecord,
+  type LogLevel,
+} from '@logpath/core';
 import { startSource, type SourceHarness } from '@logpath/core/testing';
+import { vi } from 'vitest';
 import { FetchStatus, type FetchResult } from '../fetch-status.js';
 import { LogFetcher, type FetcherOptions } from '../log-fetcher.js';
 
@@ -35,6 +41,12 @@ export class Recorder {
   until(what: Call[0], n: number): Promise<void> {
     if (this.count(what) >= n) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ what, n, resolve }));
+  }
+
+  /** Waits for the `n`-th call of `what`, then moves the fake clock `ms` on. */
+  async untilThenAdvance(what: Call[0], n: number, ms: number): Promise<void> {
+    await this.until(what, n);
+    await vi.advanceTimersByTimeAsync(ms);
   }
 }
 
@@ -111,11 +123,29 @@ export async function start(
   return { h, rec, calls: rec.calls, t0, source: h.source as Scripted };
 }
 
-/** The pipeline of the last {@link start}, to stop after each test; undefined once taken. */
-export function takeStarted(): SourceHarness<ScriptOptions & FetcherOptions> | undefined {
+/**
+ * Fakes the timers the driver waits on. setImmediate stays real: the
+ * destinations drain on it, and the fake clock only moves when a test says so.
+ */
+export function useFakeTime(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+}
+
+/** For `afterEach`: stops the pipeline of the last {@link start} (if any) and restores real timers. */
+export async function stopStarted(): Promise<void> {
   const h = current;
   current = undefined;
-  return h;
+  if (h) {
+    const stopped = h.stop();
+    if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(50);
+    await stopped;
+  }
+  vi.useRealTimers();
+}
+
+/** Whether a log line of `level` matches `re`. */
+export function logged(logs: readonly InternalLogRecord[], level: LogLevel, re: RegExp): boolean {
+  return logs.some((l) => l.level === level && re.test(l.message));
 }
 
 /** The recorded calls as `what@ms` since start, easy to compare. */
