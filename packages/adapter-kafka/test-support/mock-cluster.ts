@@ -58,8 +58,9 @@ export class MockClusterControl {
   command(line: string): Promise<string> {
     const run = async (): Promise<string> => {
       this.#socket.write(line + '\n');
-      const { value, done } = await this.#lines.next();
-      if (done) throw new Error(`kafka-mock closed the control socket during "${line}"`);
+      const next: IteratorResult<string, unknown> = await this.#lines.next();
+      if (next.done) throw new Error(`kafka-mock closed the control socket during "${line}"`);
+      const value = next.value;
       if (!value.startsWith('ok')) throw new Error(`kafka-mock: "${line}" failed: ${value}`);
       return value.slice(2).trim();
     };
@@ -108,11 +109,15 @@ export class MockKafkaCluster {
 
   /** Starts a cluster of `brokers` brokers (default 3). */
   static async start(brokers = 3): Promise<MockKafkaCluster> {
-    const child = spawn(kafkaMockBinary(), [String(brokers)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(kafkaMockBinary(), [String(brokers)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: child.stdout! });
     const ready = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`kafka-mock exited with code ${code} before it was ready`)));
+      child.once('exit', (code) =>
+        reject(new Error(`kafka-mock exited with code ${code} before it was ready`)),
+      );
     });
     const [, servers, port] = ready.split(' ');
     return new MockKafkaCluster(child, servers!.split(','), Number(port));
