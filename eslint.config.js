@@ -13,7 +13,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       'no-restricted-syntax': [
@@ -27,7 +30,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@logpath/core/*', '!@logpath/core/testing', '**/core/src/**'], message: 'Adapters use only the public entry of @logpath/core.' }] },
+        {
+          patterns: [
+            {
+              group: ['@logpath/core/*', '!@logpath/core/testing', '**/core/src/**'],
+              message: 'Adapters use only the public entry of @logpath/core.',
+            },
+          ],
+        },
       ],
     },
   },
