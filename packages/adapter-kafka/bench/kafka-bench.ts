@@ -1,0 +1,246 @@
+/**
+ * Kafka benchmarks against a mock cluster this run starts itself (3 brokers,
+ * librdkafka's mock, see test-support/). One JSON line per measured scenario:
+ * - consume-bare: a bare kafkajs `eachBatch` consumer that resolves every
+ *   offset and commits after each batch, reading COUNT pre-produced ~200-byte records;
+ * - consume-source: KafkaSource (commit: 'delivered') → NullDestination, same
+ *   records; its line carries its ratio to consume-bare;
+ * - produce-bare: `producer.send()` of batches of 1000 records;
+ * - produce-destination: a source posting the same records → KafkaDestination
+ *   (batchLines 1000); its line carries its ratio to produce-bare.
+ * Each side runs three times, alternating, and keeps its best run. Throughput is
+ * measured from the first record to the last, so group joins are left out.
+ * Usage: tsx packages/adapter-kafka/bench/kafka-bench.ts [consume|produce|all] [count]
+ */
+import { LogMessage, LogSource, NullDestination, Pipeline, defineConfig } from '@logpath/core';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { KafkaDestination, KafkaSource } from '../src/index.js';
+import { MockClusterControl, MockKafkaCluster } from '../test-support/mock-cluster.js';
+
+/** The mock keeps about 5 MB per partition (~20k of these records): 1M records need 50+ partitions. */
+const PARTITIONS = 64;
+const BODY = `GET /api/v1/items?id=12345 HTTP/1.1 200 1532 "-" "Mozilla/5.0 (X11; Linux x86_64)" ${'x'.repeat(110)}`;
+/** Runs per side; each keeps its best (the machine may be shared). */
+const ROUNDS = 3;
+const MOCK_CONSUMER = { sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 };
+
+interface Line {
+  scenario: string;
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  peakRssMiB: number;
+  ratio?: number;
+  goal?: number;
+}
+
+function line(
+  scenario: string,
+  messages: number,
+  seconds: number,
+  extra: Partial<Line> = {},
+): Line {
+  const l: Line = {
+    scenario,
+    messages,
+    seconds: Number(seconds.toFixed(3)),
+    perSecond: Math.round(messages / seconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...extra,
+  };
+  console.log(JSON.stringify(l));
+  return l;
+}
+
+function value(i: number): string {
+  return `${String(i).padStart(8, '0')} ${BODY}`;
+}
+
+let groups = 0;
+
+async function consumeBare(kafka: Kafka, topic: string, count: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `bare-${groups++}`, ...MOCK_CONSUMER });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let done: (s: number) => void = () => {};
+  const finished = new Promise<number>((r) => (done = r));
+  await consumer.run({
+    // kafkajs hands these out as free functions, made to be destructured.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+      if (first === 0) first = performance.now();
+      for (const m of batch.messages) {
+        if (m.value !== null) seen++;
+        resolveOffset(m.offset);
+      }
+      await commitOffsetsIfNecessary();
+      if (seen >= count) done((performance.now() - first) / 1000);
+    },
+  });
+  const seconds = await finished;
+  await consumer.disconnect();
+  return seconds;
+}
+
+async function consumeSource(brokers: string[], topic: string, count: number): Promise<number> {
+  const pipeline = new Pipeline(
+    defineConfig({
+      sources: {
+        kafka: {
+          class: KafkaSource,
+          logIwSize: 10_000,
+          options: {
+            brokers,
+            groupId: `source-${groups++}`,
+            topics: [topic],
+            fromBeginning: true,
+            kafkaLogLevel: 'nothing',
+            ...MOCK_CONSUMER,
+          },
+        },
+      },
+      destinations: { out: { class: NullDestination, batchLines: 1000, logFifoSize: 100_000 } },
+      logPaths: [{ sources: ['kafka'], destinations: ['out'] }],
+      log: { stderr: false },
+    }),
+  );
+  await pipeline.start();
+  const out = pipeline.component('out') as NullDestination;
+  while (out.count === 0) await new Promise((r) => setTimeout(r, 1));
+  const t0 = performance.now();
+  while (out.count < count) await new Promise((r) => setTimeout(r, 2));
+  const seconds = (performance.now() - t0) / 1000;
+  await pipeline.stop();
+  return seconds;
+}
+
+/**
+ * `producer.send()` of batches of 1000. With `fill`, each batch goes to one
+ * partition: the mock serves one stored batch per partition and fetch, so the
+ * records to consume are stored in large batches, as a busy producer would.
+ */
+async function produceBare(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  fill = false,
+): Promise<number> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += 1000) {
+    const messages: Message[] = [];
+    const partition = fill ? (i / 1000) % PARTITIONS : undefined;
+    for (let j = i; j < Math.min(count, i + 1000); j++)
+      messages.push({ value: value(j), partition });
+    await producer.send({ topic, messages });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await producer.disconnect();
+  return seconds;
+}
+
+/** Posts `count` messages as fast as the window allows. */
+class CountingSource extends LogSource<{ count: number }> {
+  #count = 0;
+  override init(o: { count: number }): void {
+    this.#count = o.count;
+  }
+  override async run(): Promise<void> {
+    for (let i = 0; i < this.#count && !this.signal.aborted; i++) {
+      if (!this.postMessage(new LogMessage(value(i)))) await this.waitForWindow();
+    }
+    await new Promise<void>((r) =>
+      this.signal.addEventListener('abort', () => r(), { once: true }),
+    );
+  }
+}
+
+async function produceDestination(
+  brokers: string[],
+  topic: string,
+  count: number,
+): Promise<number> {
+  const pipeline = new Pipeline(
+    defineConfig({
+      sources: { gen: { class: CountingSource, options: { count }, logIwSize: 20_000 } },
+      destinations: {
+        kafka: {
+          class: KafkaDestination,
+          batchLines: 1000,
+          logFifoSize: 100_000,
+          options: { brokers, topic, value: '${MESSAGE}', kafkaLogLevel: 'nothing' },
+        },
+      },
+      logPaths: [{ sources: ['gen'], destinations: ['kafka'] }],
+      log: { stderr: false },
+    }),
+  );
+  const t0 = performance.now();
+  await pipeline.start();
+  for (;;) {
+    const s = pipeline.stats().find((x) => x.name === 'kafka')!;
+    if (s.delivered >= count) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await pipeline.stop();
+  return seconds;
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2] ?? 'all';
+  const count = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
+  const cluster = await MockKafkaCluster.start(3);
+  const control = await MockClusterControl.connect(cluster.controlPort);
+  const kafka = new Kafka({
+    brokers: cluster.brokers,
+    clientId: 'bench',
+    logLevel: logLevel.NOTHING,
+  });
+  try {
+    if (mode === 'consume' || mode === 'all') {
+      const n = count ?? 1_000_000;
+      await control.createTopic('bench-consume', PARTITIONS, 1);
+      await produceBare(kafka, 'bench-consume', n, true);
+      let bare = Infinity;
+      let source = Infinity;
+      for (let i = 0; i < ROUNDS; i++) {
+        bare = Math.min(bare, await consumeBare(kafka, 'bench-consume', n));
+        source = Math.min(source, await consumeSource(cluster.brokers, 'bench-consume', n));
+      }
+      const b = line('consume-bare', n, bare);
+      line('consume-source', n, source, {
+        ratio: Number((n / source / b.perSecond).toFixed(3)),
+        goal: 0.9,
+      });
+    }
+    if (mode === 'produce' || mode === 'all') {
+      const n = count ?? 500_000;
+      let bare = Infinity;
+      let dest = Infinity;
+      for (let i = 0; i < ROUNDS; i++) {
+        // A fresh topic per run, so that the mock never drops old records.
+        await control.createTopic(`bench-produce-bare-${i}`, PARTITIONS, 1);
+        await control.createTopic(`bench-produce-dest-${i}`, PARTITIONS, 1);
+        bare = Math.min(bare, await produceBare(kafka, `bench-produce-bare-${i}`, n));
+        dest = Math.min(
+          dest,
+          await produceDestination(cluster.brokers, `bench-produce-dest-${i}`, n),
+        );
+      }
+      const b = line('produce-bare', n, bare);
+      line('produce-destination', n, dest, {
+        ratio: Number((n / dest / b.perSecond).toFixed(3)),
+        goal: 0.9,
+      });
+    }
+  } finally {
+    control.close();
+    await cluster.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,130 @@
+import { isUtf8 } from 'node:buffer';
+import { LogMessage, type JsonValue, type LogValue } from '@logpath/core';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { KafkaSourceFormat } from '../kafka-source-options.js';
+
+/** Names of the fields every message from Kafka carries. */
+export const KAFKA_FIELDS = Object.freeze({
+  TOPIC: 'KAFKA.TOPIC',
+  PARTITION: 'KAFKA.PARTITION',
+  OFFSET: 'KAFKA.OFFSET',
+  KEY: 'KAFKA.KEY',
+  /** Prefix of one field per record header. */
+  HEADERS: 'KAFKA.HEADERS.',
+  /** Why a value could not be parsed as `format` says (it is then delivered raw). */
+  PARSE_ERROR: 'KAFKA.PARSE_ERROR',
+});
+
+/** Turns one record of `topic`/`partition` into a message carrying `bookmark`. */
+export type Converter = (
+  record: KafkaMessage,
+  topic: string,
+  partition: number,
+  bookmark: number | undefined,
+) => LogMessage;
+
+/** Text when the bytes are valid UTF-8, else the bytes themselves (copied off the fetch buffer). */
+export function textOrBytes(b: Buffer): string | Uint8Array {
+  return isUtf8(b) ? b.toString('utf8') : new Uint8Array(b);
+}
+
+function headerValue(v: Buffer | string | (Buffer | string)[]): LogValue {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : x.toString('utf8')));
+  return textOrBytes(v);
+}
+
+function setHeaders(msg: LogMessage, headers: IHeaders): void {
+  for (const name in headers) {
+    const v = headers[name];
+    if (v !== undefined) msg.set(KAFKA_FIELDS.HEADERS + name, headerValue(v));
+  }
+}
+
+/** Sets the Kafka fields and STAMP (unless `keepStamp`) on a message built from `r`. */
+function finish(
+  msg: LogMessage,
+  r: KafkaMessage,
+  topic: string,
+  partition: number,
+  keepStamp: boolean,
+): LogMessage {
+  msg.set(KAFKA_FIELDS.TOPIC, topic);
+  msg.set(KAFKA_FIELDS.PARTITION, partition);
+  msg.set(KAFKA_FIELDS.OFFSET, r.offset);
+  if (r.key !== null && r.key !== undefined) msg.set(KAFKA_FIELDS.KEY, textOrBytes(r.key));
+  if (r.headers !== undefined) setHeaders(msg, r.headers);
+  if (!keepStamp) {
+    const ts = Number(r.timestamp);
+    if (ts >= 0) msg.setTimestamp(ts);
+  }
+  return msg;
+}
+
+function raw(r: KafkaMessage, bookmark: number | undefined, why?: string): LogMessage {
+  const msg = new LogMessage(r.value === null ? '' : textOrBytes(r.value), bookmark);
+  if (why !== undefined) msg.set(KAFKA_FIELDS.PARSE_ERROR, why);
+  return msg;
+}
+
+function fromJson(r: KafkaMessage, bookmark: number | undefined, messageField: string): LogMessage {
+  const v = r.value;
+  if (v === null) return raw(r, bookmark, 'the record has no value (a tombstone)');
+  if (!isUtf8(v)) return raw(r, bookmark, 'the value is not valid UTF-8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v.toString('utf8'));
+  } catch (err) {
+    return raw(r, bookmark, `the value is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const kind =
+      parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+    return raw(r, bookmark, `the value is JSON ${kind}, not an object`);
+  }
+  const msg = new LogMessage(undefined, bookmark);
+  const obj = parsed as Record<string, JsonValue>;
+  for (const name of Object.keys(obj)) msg.set(name, obj[name]!);
+  const m = obj[messageField];
+  if (m !== undefined) msg.set('MESSAGE', typeof m === 'string' ? m : JSON.stringify(m));
+  return msg;
+}
+
+/** `<` then 1–3 digits then `>`: the only part of a syslog line that is never optional. */
+function hasPri(v: Buffer): boolean {
+  if (v.length < 3 || v[0] !== 0x3c) return false;
+  let i = 1;
+  while (i < 4 && i < v.length && v[i]! >= 0x30 && v[i]! <= 0x39) i++;
+  return i > 1 && v[i] === 0x3e;
+}
+
+function fromSyslog(r: KafkaMessage, bookmark: number | undefined): [LogMessage, boolean] {
+  const v = r.value;
+  if (v === null) return [raw(r, bookmark, 'the record has no value (a tombstone)'), false];
+  if (!hasPri(v)) return [raw(r, bookmark, 'not a syslog line: no <PRI> header'), false];
+  const msg = LogMessage.parse(v).setBookmark(bookmark);
+  // parse() leaves STAMP at the receive time when the line has no usable timestamp.
+  return [msg, msg.timestampMs !== msg.receivedAt];
+}
+
+/**
+ * The converter for `format`: MESSAGE from the value (text when it is valid
+ * UTF-8, else bytes), STAMP from the record's timestamp (a syslog line's own
+ * timestamp wins), and the KAFKA.* fields. A value that does not parse as
+ * `format` says is delivered raw with KAFKA.PARSE_ERROR saying why.
+ */
+export function createConverter(format: KafkaSourceFormat, messageField: string): Converter {
+  switch (format) {
+    case 'raw':
+      return (r, topic, partition, bookmark) =>
+        finish(raw(r, bookmark), r, topic, partition, false);
+    case 'json':
+      return (r, topic, partition, bookmark) =>
+        finish(fromJson(r, bookmark, messageField), r, topic, partition, false);
+    case 'syslog':
+      return (r, topic, partition, bookmark) => {
+        const [msg, stamped] = fromSyslog(r, bookmark);
+        return finish(msg, r, topic, partition, stamped);
+      };
+  }
+}
