@@ -60,6 +60,18 @@ const scenarios: { file: string; args: string[]; label: string; goal?: number }[
   },
   // Prints two JSON lines: the bare node-fetch loop, then HttpPoller with its ratio to it.
   { file: 'packages/fetcher/bench/fetcher-bench.ts', args: ['http'], label: 'fetcher: HTTP' },
+  // Each prints two JSON lines, against a mock Kafka cluster it starts: the bare kafkajs
+  // loop, then KafkaSource → Null (consume) or → KafkaDestination (produce) with its ratio to it.
+  {
+    file: 'packages/adapter-kafka/bench/kafka-bench.ts',
+    args: ['consume'],
+    label: 'kafka: 1M records',
+  },
+  {
+    file: 'packages/adapter-kafka/bench/kafka-bench.ts',
+    args: ['produce'],
+    label: 'kafka: 500k records',
+  },
 ];
 
 const rows: string[] = [];

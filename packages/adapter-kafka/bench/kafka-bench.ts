@@ -8,7 +8,9 @@
  * - produce-bare: `producer.send()` of batches of 1000 records;
  * - produce-destination: a source posting the same records → KafkaDestination
  *   (batchLines 1000); its line carries its ratio to produce-bare.
- * Each side runs three times, alternating, and keeps its best run. Throughput is
+ * Each side runs three times, alternating, and keeps its fastest run. Lines
+ * also give the CPU time per record of this process (the mock runs in its
+ * own): on a shared machine it varies less than the wall-clock throughput. Throughput is
  * measured from the first record to the last, so group joins are left out.
  * Usage: tsx packages/adapter-kafka/bench/kafka-bench.ts [consume|produce|all] [count]
  */
@@ -30,22 +32,45 @@ interface Line {
   seconds: number;
   perSecond: number;
   peakRssMiB: number;
+  /** CPU time of this process (the mock runs in its own) per record, in µs. */
+  cpuUsPerMessage: number;
   ratio?: number;
   goal?: number;
 }
 
-function line(
-  scenario: string,
-  messages: number,
-  seconds: number,
-  extra: Partial<Line> = {},
-): Line {
+/** One measured run: wall-clock and CPU seconds between start() and stop(). */
+class Run {
+  #t0 = 0;
+  #cpu0: NodeJS.CpuUsage = { user: 0, system: 0 };
+  seconds = Infinity;
+  cpuSeconds = Infinity;
+
+  start(): void {
+    this.#t0 = performance.now();
+    this.#cpu0 = process.cpuUsage();
+  }
+
+  stop(): this {
+    const cpu = process.cpuUsage(this.#cpu0);
+    this.seconds = (performance.now() - this.#t0) / 1000;
+    this.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return this;
+  }
+
+  /** The faster of two runs. */
+  static best(a: Run, b: Run): Run {
+    return b.seconds < a.seconds ? b : a;
+  }
+}
+
+function line(scenario: string, messages: number, run: Run, extra: Partial<Line> = {}): Line {
   const l: Line = {
     scenario,
     messages,
-    seconds: Number(seconds.toFixed(3)),
-    perSecond: Math.round(messages / seconds),
+    seconds: Number(run.seconds.toFixed(3)),
+    perSecond: Math.round(messages / run.seconds),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuUsPerMessage: Number(((run.cpuSeconds * 1e6) / messages).toFixed(2)),
     ...extra,
   };
   console.log(JSON.stringify(l));
@@ -58,33 +83,36 @@ function value(i: number): string {
 
 let groups = 0;
 
-async function consumeBare(kafka: Kafka, topic: string, count: number): Promise<number> {
+async function consumeBare(kafka: Kafka, topic: string, count: number): Promise<Run> {
   const consumer = kafka.consumer({ groupId: `bare-${groups++}`, ...MOCK_CONSUMER });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
-  let first = 0;
-  let done: (s: number) => void = () => {};
-  const finished = new Promise<number>((r) => (done = r));
+  const run = new Run();
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
   await consumer.run({
     // kafkajs hands these out as free functions, made to be destructured.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-      if (first === 0) first = performance.now();
+      if (seen === 0) run.start();
       for (const m of batch.messages) {
         if (m.value !== null) seen++;
         resolveOffset(m.offset);
       }
       await commitOffsetsIfNecessary();
-      if (seen >= count) done((performance.now() - first) / 1000);
+      if (seen >= count) {
+        run.stop();
+        done();
+      }
     },
   });
-  const seconds = await finished;
+  await finished;
   await consumer.disconnect();
-  return seconds;
+  return run;
 }
 
-async function consumeSource(brokers: string[], topic: string, count: number): Promise<number> {
+async function consumeSource(brokers: string[], topic: string, count: number): Promise<Run> {
   const pipeline = new Pipeline(
     defineConfig({
       sources: {
@@ -109,11 +137,12 @@ async function consumeSource(brokers: string[], topic: string, count: number): P
   await pipeline.start();
   const out = pipeline.component('out') as NullDestination;
   while (out.count === 0) await new Promise((r) => setTimeout(r, 1));
-  const t0 = performance.now();
+  const run = new Run();
+  run.start();
   while (out.count < count) await new Promise((r) => setTimeout(r, 2));
-  const seconds = (performance.now() - t0) / 1000;
+  run.stop();
   await pipeline.stop();
-  return seconds;
+  return run;
 }
 
 /**
@@ -121,15 +150,12 @@ async function consumeSource(brokers: string[], topic: string, count: number): P
  * partition: the mock serves one stored batch per partition and fetch, so the
  * records to consume are stored in large batches, as a busy producer would.
  */
-async function produceBare(
-  kafka: Kafka,
-  topic: string,
-  count: number,
-  fill = false,
-): Promise<number> {
+async function produceBare(kafka: Kafka, topic: string, count: number, fill = false): Promise<Run> {
+  // Timed from before connecting, as the destination is timed from its pipeline's start.
+  const run = new Run();
+  run.start();
   const producer = kafka.producer();
   await producer.connect();
-  const t0 = performance.now();
   for (let i = 0; i < count; i += 1000) {
     const messages: Message[] = [];
     const partition = fill ? (i / 1000) % PARTITIONS : undefined;
@@ -137,9 +163,9 @@ async function produceBare(
       messages.push({ value: value(j), partition });
     await producer.send({ topic, messages });
   }
-  const seconds = (performance.now() - t0) / 1000;
+  run.stop();
   await producer.disconnect();
-  return seconds;
+  return run;
 }
 
 /** Posts `count` messages as fast as the window allows. */
@@ -158,11 +184,7 @@ class CountingSource extends LogSource<{ count: number }> {
   }
 }
 
-async function produceDestination(
-  brokers: string[],
-  topic: string,
-  count: number,
-): Promise<number> {
+async function produceDestination(brokers: string[], topic: string, count: number): Promise<Run> {
   const pipeline = new Pipeline(
     defineConfig({
       sources: { gen: { class: CountingSource, options: { count }, logIwSize: 20_000 } },
@@ -178,16 +200,26 @@ async function produceDestination(
       log: { stderr: false },
     }),
   );
-  const t0 = performance.now();
+  const run = new Run();
+  run.start();
   await pipeline.start();
   for (;;) {
     const s = pipeline.stats().find((x) => x.name === 'kafka')!;
     if (s.delivered >= count) break;
     await new Promise((r) => setTimeout(r, 2));
   }
-  const seconds = (performance.now() - t0) / 1000;
+  run.stop();
   await pipeline.stop();
-  return seconds;
+  return run;
+}
+
+/** Prints the bare line, then logpath's with its throughput ratio to bare. */
+function compare(what: 'consume' | 'produce', n: number, bare: Run, ours: Run): void {
+  const b = line(`${what}-bare`, n, bare);
+  line(what === 'consume' ? 'consume-source' : 'produce-destination', n, ours, {
+    ratio: Number((n / ours.seconds / b.perSecond).toFixed(3)),
+    goal: 0.9,
+  });
 }
 
 async function main(): Promise<void> {
@@ -205,37 +237,29 @@ async function main(): Promise<void> {
       const n = count ?? 1_000_000;
       await control.createTopic('bench-consume', PARTITIONS, 1);
       await produceBare(kafka, 'bench-consume', n, true);
-      let bare = Infinity;
-      let source = Infinity;
+      let bare = new Run();
+      let source = new Run();
       for (let i = 0; i < ROUNDS; i++) {
-        bare = Math.min(bare, await consumeBare(kafka, 'bench-consume', n));
-        source = Math.min(source, await consumeSource(cluster.brokers, 'bench-consume', n));
+        bare = Run.best(bare, await consumeBare(kafka, 'bench-consume', n));
+        source = Run.best(source, await consumeSource(cluster.brokers, 'bench-consume', n));
       }
-      const b = line('consume-bare', n, bare);
-      line('consume-source', n, source, {
-        ratio: Number((n / source / b.perSecond).toFixed(3)),
-        goal: 0.9,
-      });
+      compare('consume', n, bare, source);
     }
     if (mode === 'produce' || mode === 'all') {
       const n = count ?? 500_000;
-      let bare = Infinity;
-      let dest = Infinity;
+      let bare = new Run();
+      let dest = new Run();
       for (let i = 0; i < ROUNDS; i++) {
         // A fresh topic per run, so that the mock never drops old records.
         await control.createTopic(`bench-produce-bare-${i}`, PARTITIONS, 1);
         await control.createTopic(`bench-produce-dest-${i}`, PARTITIONS, 1);
-        bare = Math.min(bare, await produceBare(kafka, `bench-produce-bare-${i}`, n));
-        dest = Math.min(
+        bare = Run.best(bare, await produceBare(kafka, `bench-produce-bare-${i}`, n));
+        dest = Run.best(
           dest,
           await produceDestination(cluster.brokers, `bench-produce-dest-${i}`, n),
         );
       }
-      const b = line('produce-bare', n, bare);
-      line('produce-destination', n, dest, {
-        ratio: Number((n / dest / b.perSecond).toFixed(3)),
-        goal: 0.9,
-      });
+      compare('produce', n, bare, dest);
     }
   } finally {
     control.close();

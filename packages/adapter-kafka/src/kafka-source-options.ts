@@ -50,9 +50,11 @@ export interface KafkaSourceOptions {
    */
   maxInFlight?: number;
   /**
-   * With `commit: 'delivered'`: the longest time between commits while all is
-   * well (a rebalance, a stop or exit commits at once). 0 commits after every
-   * batch. What a crash (SIGKILL) can deliver twice grows with it. Default 1000.
+   * With `commit: 'delivered'`: 0 (the default) commits after every batch
+   * (without waiting for the answer); a larger value commits at most that
+   * often, in ms (a rebalance, a stop or exit commits at once). Fewer commit
+   * requests, but what a crash (SIGKILL) — or a commit a rebalance refuses —
+   * delivers twice grows with it.
    */
   commitInterval?: number;
   /**
@@ -75,7 +77,8 @@ export interface KafkaSourceOptions {
   /**
    * Partitions whose batches are processed at the same time (kafkajs
    * `partitionsConsumedConcurrently`). With `commit: 'delivered'` a batch is
-   * held until it is delivered, so this is how deliveries overlap. Default 4.
+   * held until it is delivered: more lets the deliveries of several partitions
+   * overlap (worth it with slow destinations), at the cost of memory. Default 1.
    */
   partitionsConsumedConcurrently?: number;
   /** kafkajs `sessionTimeout`. Default 30000. */
@@ -137,12 +140,12 @@ export const DEFAULT_KAFKA_SOURCE_OPTIONS: Readonly<
   sasl: undefined,
   commit: 'delivered',
   maxInFlight: 10_000,
-  commitInterval: 1_000,
+  commitInterval: 0,
   drainTimeout: 5_000,
   handoverDelay: 1_000,
   format: 'raw',
   messageField: 'message',
-  partitionsConsumedConcurrently: 4,
+  partitionsConsumedConcurrently: 1,
   sessionTimeout: 30_000,
   rebalanceTimeout: 60_000,
   heartbeatInterval: 3_000,

@@ -29,6 +29,13 @@ interface TopicOffsets {
   partitions: { partition: number; offset: string }[];
 }
 
+/** kafkajs' OffsetsByTopicPartition as the flat list `consumer.commitOffsets()` takes. */
+function toTopicPartitionOffsets(offsets: {
+  topics: TopicOffsets[];
+}): { topic: string; partition: number; offset: string }[] {
+  return offsets.topics.flatMap((t) => t.partitions.map((x) => ({ topic: t.topic, ...x })));
+}
+
 /** What {@link KafkaSource.kafkaStats} reports. */
 export interface KafkaSourceStats {
   /** Times the consumer joined its group (the first join included). */
@@ -75,6 +82,7 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
   #convert!: Converter;
   readonly #tracker = new OffsetTracker();
   readonly #pauses = new PauseManager();
+  #consumer: Consumer | undefined;
   #admin: Promise<Admin> | undefined;
   #stopping = false;
   #generation = 0;
@@ -87,6 +95,7 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
   /** Commits a handover could not make; tried once more at the next join. */
   #owed: PendingCommit[] = [];
   #lastCommit = 0;
+  #commitTimer: NodeJS.Timeout | undefined;
   #stats = {
     joins: 0,
     rebalances: 0,
@@ -141,6 +150,7 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
       maxBytes: o.maxBytes,
       partitionAssigners: [ConsumerEvents.countingAssigner((n) => (this.#members = n))],
     });
+    this.#consumer = consumer;
     this.#pauses.attach(consumer);
     this.#generation++;
     this.#fetching = false;
@@ -151,6 +161,13 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
       rebalancing: () => {
         this.#stats.rebalances++;
         this.logger.info(`group ${o.groupId} is rebalancing`);
+        // kafkajs is about to rejoin: what was delivered between batches is committed first (a
+        // broker accepts commits of the old generation until this member rejoins).
+        if (o.commit === 'delivered' && this.#fetching) {
+          void this.#commitAll((offsets) =>
+            consumer.commitOffsets(toTopicPartitionOffsets(offsets)),
+          );
+        }
       },
       fetchStart: () => {
         if (this.#fetching) return;
@@ -181,14 +198,12 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
       if (outcome !== undefined) throw outcome;
     } finally {
       this.#stopping = true;
+      clearTimeout(this.#commitTimer);
+      this.#commitTimer = undefined;
       // What was delivered since the last commit (a batch in progress commits on its own).
       if (o.commit === 'delivered' && this.#fetching) {
         await Promise.race([
-          this.#commitAll((offsets) =>
-            consumer.commitOffsets(
-              offsets.topics.flatMap((t) => t.partitions.map((x) => ({ topic: t.topic, ...x }))),
-            ),
-          ),
+          this.#commitAll((offsets) => consumer.commitOffsets(toTopicPartitionOffsets(offsets))),
           this.#delay(o.drainTimeout),
         ]);
       }
@@ -202,6 +217,7 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
       events.remove();
       await this.#closeAdmin();
       this.#pauses.attach(undefined);
+      this.#consumer = undefined;
       this.#assignment = new Map();
       this.#stopping = false;
     }
@@ -288,11 +304,18 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
       failure = await this.#settle(chunk, p, topic, partition);
       const ending =
         failure !== undefined || this.#stopping || this.exitRequested || !p.isRunning();
-      if (ending || Date.now() - this.#lastCommit >= this.#o.commitInterval) {
-        const commitError = await this.#commitAll((offsets) => p.commitOffsetsIfNecessary(offsets));
+      const commit = (offsets: { topics: TopicOffsets[] }): Promise<void> =>
+        p.commitOffsetsIfNecessary(offsets);
+      if (ending) {
         // Owed until a commit succeeds (or the next join); kafkajs must see the error too, to
         // rejoin or restart against a cluster that is gone.
-        failure ??= commitError;
+        failure ??= await this.#commitAll(commit);
+      } else if (Date.now() - this.#lastCommit >= this.#o.commitInterval) {
+        // Not awaited: the request is on the coordinator's connection before any later
+        // JoinGroup, so the broker applies it first; a failure leaves the offsets owed.
+        void this.#commitAll(commit);
+      } else {
+        this.#scheduleCommit(); // in case no batch comes to commit this one
       }
       if (failure !== undefined || ending) break;
       if (to < messages.length && !this.hasRoom && !(await this.#room(p))) break; // the rest is read again
@@ -367,6 +390,19 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
       }
     }
     return failure;
+  }
+
+  /** Commits what is owed once commitInterval has passed since the last commit, batch or not. */
+  #scheduleCommit(): void {
+    if (this.#commitTimer !== undefined) return;
+    const wait = Math.max(0, this.#lastCommit + this.#o.commitInterval - Date.now());
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      const consumer = this.#consumer;
+      if (consumer === undefined || !this.#fetching || this.#stopping) return;
+      void this.#commitAll((offsets) => consumer.commitOffsets(toTopicPartitionOffsets(offsets)));
+    }, wait);
+    this.#commitTimer.unref();
   }
 
   /** Commits the delivered prefix of every partition that moved; returns the error when that failed. */

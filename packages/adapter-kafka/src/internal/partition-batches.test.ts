@@ -1,6 +1,6 @@
 import { LogMessage } from '@logpath/core';
 import { describe, expect, it } from 'vitest';
-import { PartitionBatches } from './partition-batches.js';
+import { MAX_RECORDS, PartitionBatches } from './partition-batches.js';
 
 describe('PartitionBatches', () => {
   it('groups records by topic and partition, keeping their order', () => {
@@ -33,5 +33,13 @@ describe('PartitionBatches', () => {
       [10],
     ]);
     expect(p!.messages).toHaveLength(5);
+  });
+
+  it('splits a partition into requests of at most MAX_RECORDS records', () => {
+    const b = new PartitionBatches();
+    for (let i = 0; i < MAX_RECORDS * 2 + 1; i++)
+      b.add('t', 0, { value: 'x' }, new LogMessage(), 1, 1e9);
+    const [p] = b.take();
+    expect(p!.requests.map((r) => r.length)).toEqual([MAX_RECORDS, MAX_RECORDS, 1]);
   });
 });

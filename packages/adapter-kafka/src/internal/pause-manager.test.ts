@@ -94,4 +94,16 @@ describe('PauseManager', () => {
     m.setTopics(['a', 'b']); // a join
     expect(c.isPaused('a', 0) && c.isPaused('b', 0)).toBe(true);
   });
+
+  it('a join ends the holds of the previous generation (kafkajs keeps pauses across joins)', () => {
+    const c = new FakeConsumer();
+    const m = new PauseManager();
+    m.attach(c);
+    m.setTopics(['a']);
+    m.hold('a', 4);
+    expect(c.isPaused('a', 4)).toBe(true);
+    m.setTopics(['a']); // the handover of the old generation never released it
+    expect(m.isHeld('a', 4)).toBe(false);
+    expect(c.isPaused('a', 4)).toBe(false);
+  });
 });

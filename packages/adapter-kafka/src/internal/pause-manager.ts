@@ -36,10 +36,18 @@ export class PauseManager {
     return this.#flow;
   }
 
-  /** The topics assigned after a join; applies the current pauses to them. */
+  /**
+   * The topics assigned after a join: holds of the previous generation end
+   * (kafkajs keeps pauses across joins, so they are resumed here), and the
+   * flow pause is applied to the new topics.
+   */
   setTopics(topics: string[]): void {
-    this.#topics = topics;
+    const stale = [...this.#held];
     this.#held.clear();
+    this.#topics = topics;
+    if (!this.#flow) {
+      for (const [topic, set] of stale) this.#call('resume', [{ topic, partitions: [...set] }]);
+    }
     this.reapply();
   }
 

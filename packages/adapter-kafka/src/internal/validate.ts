@@ -1,73 +1,56 @@
-import { ConfigError, ErrorCode } from '@logpath/core';
+import {
+  ConfigError,
+  ErrorCode,
+  checkMs as coreCheckMs,
+  showValue,
+  type OptionIssues,
+} from '@logpath/core';
+
+export {
+  checkBoolean,
+  checkInt,
+  checkKnownKeys,
+  checkString,
+  type OptionIssues as Issues,
+} from '@logpath/core';
 
 /**
- * Option validators. Each pushes one sentence naming the option, the
- * expectation and the value, so that every problem is reported at once.
- * (Core keeps its own copy internal; these mirror its wording.)
+ * Option validators this package needs beyond core's public ones (checkInt,
+ * checkString, …), worded the same way: each pushes one sentence naming the
+ * option, the expectation and the value.
  */
-export type Issues = string[];
 
-/** Renders a value for an error message without throwing. */
+/** Renders a value for an error message; RegExps (topic patterns) as `/…/`. */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof RegExp) return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+  if (Array.isArray(value) && value.some((v) => v instanceof RegExp)) {
+    return `[${value.map(show).join(',')}]`;
   }
+  return showValue(value);
 }
 
+/** An object that is neither null nor an array. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function checkInt(
-  issues: Issues,
+/** A number of milliseconds from `min` (default 0) to 2^31−1. */
+export function checkMs(
+  issues: OptionIssues,
   name: string,
   value: unknown,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  min = 0,
 ): value is number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
-    return true;
-  }
-  const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-  issues.push(`${name} must be an integer ${range}, got ${show(value)}`);
-  return false;
-}
-
-export function checkMs(issues: Issues, name: string, value: unknown, min = 0): value is number {
-  if (
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    value >= min &&
-    value <= 2_147_483_647
-  ) {
-    return true;
-  }
+  if (typeof value === 'number' && value >= min && coreCheckMs([], name, value)) return true;
   issues.push(
     `${name} must be a number of milliseconds from ${min} to 2147483647, got ${show(value)}`,
   );
   return false;
 }
 
-export function checkString(issues: Issues, name: string, value: unknown): value is string {
-  if (typeof value === 'string' && value.length > 0) return true;
-  issues.push(`${name} must be a non-empty string, got ${show(value)}`);
-  return false;
-}
-
-export function checkBoolean(issues: Issues, name: string, value: unknown): value is boolean {
-  if (typeof value === 'boolean') return true;
-  issues.push(`${name} must be true or false, got ${show(value)}`);
-  return false;
-}
-
+/** One of `allowed`, which may hold numbers as well as strings. */
 export function checkOneOf<T>(
-  issues: Issues,
+  issues: OptionIssues,
   name: string,
   value: unknown,
   allowed: readonly T[],
@@ -77,22 +60,8 @@ export function checkOneOf<T>(
   return false;
 }
 
-/** Reports keys of `input` that `known` does not list (typos must not be ignored silently). */
-export function checkKnownKeys(
-  issues: Issues,
-  where: string,
-  input: object,
-  known: readonly string[],
-): void {
-  for (const key of Object.keys(input)) {
-    if (!known.includes(key)) {
-      issues.push(`${where}: unknown option "${key}" (known: ${known.join(', ')})`);
-    }
-  }
-}
-
 /** `brokers`: a non-empty list of `host:port`, or one comma-separated string. */
-export function checkBrokers(issues: Issues, value: unknown): string[] | undefined {
+export function checkBrokers(issues: OptionIssues, value: unknown): string[] | undefined {
   const list = typeof value === 'string' ? value.split(',').map((b) => b.trim()) : value;
   if (
     Array.isArray(list) &&
@@ -107,7 +76,10 @@ export function checkBrokers(issues: Issues, value: unknown): string[] | undefin
   return undefined;
 }
 
-/** Throws one ConfigError (ERR_INVALID_OPTION) listing every issue, if there is any. */
-export function throwIfIssues(issues: Issues): void {
+/**
+ * Throws the collected issues as one ConfigError.
+ * @throws ConfigError (ERR_INVALID_OPTION) when `issues` is not empty.
+ */
+export function throwIfIssues(issues: OptionIssues): void {
   if (issues.length > 0) throw new ConfigError(issues, { code: ErrorCode.INVALID_OPTION });
 }
