@@ -1,23 +1,28 @@
 /**
- * `npm run bench`: runs every benchmark scenario in its own process and
- * prints a table. Figures are measured in this run, never hard-coded.
+ * `npm run bench`: runs every benchmark scenario in its own process, prints a
+ * table, and (on a full run) writes docs/benchmarks.md, docs/benchmarks.svg
+ * and docs/benchmarks.json. Figures are measured in this run, never hard-coded.
+ *
+ * - `npm run bench -- <filter>`: only the scenarios whose label contains
+ *   `<filter>`; printed, never written to docs/ (the report is one run's).
+ * - `npm run bench -- --report`: rewrites the .md and .svg from
+ *   docs/benchmarks.json without measuring.
  */
 import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { arch, cpus, loadavg, platform } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-interface Result {
-  scenario: string;
-  messages: number;
-  seconds: number;
-  perSecond: number;
-  peakRssMiB: number;
-  /** Scenarios that compare against a baseline: this row's throughput / the baseline's, and the goal. */
-  ratio?: number;
-  goal?: number;
-}
+import { format, resolveConfig } from 'prettier';
+import { parseBenchOutput, type BenchRun, type ScenarioRun } from './report/bench-run.js';
+import { renderMarkdown } from './report/render-markdown.js';
+import { renderSvg } from './report/render-svg.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const only = process.argv[2];
+const args = process.argv.slice(2);
+const reportOnly = args.includes('--report');
+const only = args.find((a) => !a.startsWith('--'));
+const DOCS = join(root, 'docs');
 const scenarios: { file: string; args: string[]; label: string; goal?: number }[] = [
   {
     file: 'bench/core/core-bench.ts',
@@ -74,32 +79,87 @@ const scenarios: { file: string; args: string[]; label: string; goal?: number }[
   },
 ];
 
-const rows: string[] = [];
-for (const s of scenarios) {
-  if (only && !s.label.includes(only)) continue;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', s.file, ...s.args], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** Writes the report files of `run` into docs/. */
+async function writeReport(run: BenchRun): Promise<void> {
+  const jsonPath = join(DOCS, 'benchmarks.json');
+  // Formatted as `prettier --check .` expects it.
+  const json = await format(JSON.stringify(run), {
+    ...(await resolveConfig(jsonPath)),
+    filepath: jsonPath,
   });
-  // A scenario prints one JSON line per run it measured; each becomes a row.
-  const results = out
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Result);
-  const multi = results.length > 1;
-  for (const r of results) {
-    const label = multi ? `${s.label}: ${r.scenario}` : s.label;
-    const goal =
-      r.ratio !== undefined
-        ? ` ratio ${r.ratio}×${r.goal ? ` (goal ≥ ${r.goal}×)` : ''}`
-        : !multi && s.goal
-          ? ` (goal ≥ ${s.goal.toLocaleString('en')})`
-          : '';
-    rows.push(
-      `${label.padEnd(36)} ${r.perSecond.toLocaleString('en').padStart(12)} msg/s  ${String(r.peakRssMiB).padStart(5)} MiB peak RSS  ${r.messages.toLocaleString('en')} msgs${goal}`,
-    );
-    console.log(rows.at(-1));
+  await writeFile(jsonPath, json);
+  await writeFile(join(DOCS, 'benchmarks.md'), renderMarkdown(run));
+  await writeFile(join(DOCS, 'benchmarks.svg'), renderSvg(run));
+  console.log('wrote docs/benchmarks.md, docs/benchmarks.svg and docs/benchmarks.json');
+}
+
+function machineNow(): Pick<BenchRun['machine'], 'cpuModel' | 'cores' | 'node' | 'platform'> {
+  const cpu = cpus();
+  return {
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    node: process.version,
+    platform: `${platform()}/${arch()}`,
+  };
+}
+
+const round2 = (l: number[]): number[] => l.map((n) => Number(n.toFixed(2)));
+
+if (reportOnly) {
+  const run = JSON.parse(await readFile(join(DOCS, 'benchmarks.json'), 'utf8')) as BenchRun;
+  await writeReport(run);
+} else {
+  const started = new Date();
+  const loadStart = round2(loadavg());
+  const ran: ScenarioRun[] = [];
+  for (const s of scenarios) {
+    if (only && !s.label.includes(only)) continue;
+    const result: ScenarioRun = { label: s.label, lines: [] };
+    if (s.goal !== undefined) result.goal = s.goal;
+    ran.push(result);
+    try {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', s.file, ...s.args], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 << 20,
+      });
+      // A scenario prints one JSON line per run it measured.
+      result.lines = parseBenchOutput(out);
+      if (result.lines.length === 0) result.error = 'printed no result line';
+    } catch (err) {
+      const e = err as Error & { status?: number | null };
+      result.error =
+        e.status !== undefined && e.status !== null
+          ? `exited with code ${e.status}`
+          : e.message.split('\n')[0]!;
+    }
+    if (result.error !== undefined) console.log(`${s.label.padEnd(36)} FAILED: ${result.error}`);
+    const multi = result.lines.length > 1;
+    for (const r of result.lines) {
+      const label = multi ? `${s.label}: ${r.scenario}` : s.label;
+      const goal =
+        r.ratio !== undefined
+          ? ` ratio ${r.ratio}×${r.goal ? ` (goal ≥ ${r.goal}×)` : ''}`
+          : !multi && s.goal
+            ? ` (goal ≥ ${s.goal.toLocaleString('en')})`
+            : '';
+      console.log(
+        `${label.padEnd(36)} ${r.perSecond.toLocaleString('en').padStart(12)} msg/s  ${String(r.peakRssMiB).padStart(5)} MiB peak RSS  ${r.messages.toLocaleString('en')} msgs${goal}`,
+      );
+    }
   }
+  const run: BenchRun = {
+    machine: {
+      ...machineNow(),
+      loadStart,
+      loadEnd: round2(loadavg()),
+      date: started.toISOString(),
+      durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    },
+    scenarios: ran,
+  };
+  if (only === undefined) await writeReport(run);
+  else console.log(`filtered run ("${only}"): docs/benchmarks.* left as they are`);
+  if (ran.some((r) => r.error !== undefined)) process.exitCode = 1;
 }

@@ -1,16 +1,18 @@
 /**
  * Scale-out: several `logpath run` processes in one consumer group share a
  * 6-partition topic, each writing what it reads to its own file. One member
- * leaves half-way (SIGKILL, or SIGTERM), another joins later; every produced
- * record must be in the union of the files. Runs against the run's shared
- * cluster (or KAFKA_BROKERS): nothing here injects faults.
+ * leaves a third of the way in (SIGKILL, or SIGTERM), another joins and gets
+ * a share of the last third; every produced record must be in the union of
+ * the files. Runs against the run's shared cluster (or KAFKA_BROKERS):
+ * nothing here injects faults. The two cases run concurrently (each mostly
+ * waits for group rebalances), on their own topics and groups.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, it, vi, type ExpectStatic } from 'vitest';
 import {
   client,
   createTopic,
@@ -22,21 +24,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'packages/core/src/cli/main.ts');
 const RECORDS = 30_000;
 const PARTITIONS = 6;
-/** Records are produced over about this long, so that members leave and join mid-stream. */
-const PRODUCE_MS = 24_000;
+/** The first two thirds of the records are produced over about this long, so that members leave and join mid-stream. */
+const PRODUCE_MS = 16_000;
+/** Waits for processes to start and groups to rebalance: generous, a loaded machine is slow at both. */
+const WAIT = { timeout: 90_000, interval: 100 };
 
 const cluster = sharedCluster();
-const running = new Set<ChildProcess>();
-let dir: string | undefined;
 
-afterEach(async () => {
-  for (const p of running) p.kill('SIGKILL');
-  running.clear();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-// .mts: an ES module wherever the temp dir is (as CommonJS it would load a second copy of core).
 // .mts: an ES module wherever the temp dir is (as CommonJS it would load a second copy of core).
 const CONFIG = `
 import { defineConfig, FileDestination } from ${JSON.stringify(join(ROOT, 'packages/core/src/index.ts'))};
@@ -68,132 +62,189 @@ interface Member {
   assigned(): boolean;
 }
 
-function member(name: string, env: Record<string, string>): Member {
-  const out = join(dir!, `${name}.log`);
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@logpath/source', CLI, 'run', join(dir!, 'config.mts')],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env, SCALE_OUT: out, SCALE_STATE: join(dir!, `state-${name}`) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  running.add(proc);
-  const stderr: string[] = [];
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  const exited = new Promise<number | null>((resolve) =>
-    proc.once('exit', (code) => {
-      running.delete(proc);
-      resolve(code);
-    }),
-  );
-  const assigned = (): boolean => /joined group .*: \S+\[\d/.test(stderr.join(''));
-  return { name, proc, out, stderr, exited, assigned };
-}
-
 async function lines(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   // A member killed mid-write may leave a partial last line: only whole numbers count.
   return text.split('\n').filter((l) => /^\d+$/.test(l));
 }
 
-/** Produces RECORDS records (values 0..RECORDS-1) at a steady pace; `progress` reports how many are written. */
-async function produceSteadily(topic: string, progress: { written: number }): Promise<void> {
-  const producer = client(cluster.brokers).producer();
-  await producer.connect();
+/** One scale-out run: its temp dir, its processes, its topic and group. */
+class Scenario {
+  readonly members: Member[] = [];
+  readonly #running = new Set<ChildProcess>();
+
+  private constructor(
+    readonly dir: string,
+    readonly topic: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async create(): Promise<Scenario> {
+    const dir = await mkdtemp(join(tmpdir(), 'logpath-kafka-scale-'));
+    await writeFile(join(dir, 'config.mts'), CONFIG);
+    const topic = unique('scale');
+    await createTopic(cluster, topic, PARTITIONS);
+    return new Scenario(dir, topic, {
+      SCALE_BROKERS: cluster.brokers.join(','),
+      SCALE_GROUP: unique('scale-group'),
+      SCALE_TOPIC: topic,
+    });
+  }
+
+  /** Starts a `logpath run` member writing to `<name>.log`. */
+  start(name: string): Member {
+    const out = join(this.dir, `${name}.log`);
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@logpath/source', CLI, 'run', join(this.dir, 'config.mts')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...this.env,
+          SCALE_OUT: out,
+          SCALE_STATE: join(this.dir, `state-${name}`),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    this.#running.add(proc);
+    const stderr: string[] = [];
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
+    const exited = new Promise<number | null>((resolve) =>
+      proc.once('exit', (code) => {
+        this.#running.delete(proc);
+        resolve(code);
+      }),
+    );
+    const assigned = (): boolean => /joined group .*: \S+\[\d/.test(stderr.join(''));
+    const m = { name, proc, out, stderr, exited, assigned };
+    this.members.push(m);
+    return m;
+  }
+
+  /** Every distinct record some member wrote. */
+  async union(): Promise<Set<string>> {
+    return new Set((await Promise.all(this.members.map((m) => lines(m.out)))).flat());
+  }
+
+  async cleanup(): Promise<void> {
+    for (const p of this.#running) p.kill('SIGKILL');
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Produces records `from..to-1` (their values) at a steady pace over about `ms`. */
+async function produceSteadily(
+  producer: ReturnType<ReturnType<typeof client>['producer']>,
+  topic: string,
+  from: number,
+  to: number,
+  ms: number,
+): Promise<void> {
   const step = 250;
   const t0 = Date.now();
-  try {
-    for (let i = 0; i < RECORDS; i += step) {
-      const messages = Array.from({ length: Math.min(step, RECORDS - i) }, (_, j) => ({
-        value: String(i + j),
-      }));
-      await producer.send({ topic, messages });
-      progress.written = i + messages.length;
-      const due = t0 + ((i + step) / RECORDS) * PRODUCE_MS;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    }
-  } finally {
-    await producer.disconnect();
+  for (let i = from; i < to; i += step) {
+    const n = Math.min(step, to - i);
+    await producer.send({
+      topic,
+      messages: Array.from({ length: n }, (_, j) => ({ value: String(i + j) })),
+    });
+    const due = t0 + ((i + n - from) / (to - from)) * ms;
+    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
   }
 }
 
 async function scaleOut(
+  expect: ExpectStatic,
   leave: 'SIGKILL' | 'SIGTERM',
-): Promise<{ duplicates: number; perMember: Record<string, number> }> {
-  dir = await mkdtemp(join(tmpdir(), 'logpath-kafka-scale-'));
-  await writeFile(join(dir, 'config.mts'), CONFIG);
-  const topic = unique('scale');
-  await createTopic(cluster, topic, PARTITIONS);
-  const env = {
-    SCALE_BROKERS: cluster.brokers.join(','),
-    SCALE_GROUP: unique('scale-group'),
-    SCALE_TOPIC: topic,
-  };
-  const members = ['a', 'b', 'c'].map((n) => member(n, env));
-  const union = async (): Promise<Set<string>> =>
-    new Set((await Promise.all(members.map((m) => lines(m.out)))).flat());
-  // Produce only once the three members read (starting them takes a while on a busy machine).
-  await vi.waitFor(() => expect(members.filter((m) => m.assigned())).toHaveLength(3), {
-    timeout: 60_000,
-    interval: 100,
-  });
-  const progress = { written: 0 };
-  const producing = produceSteadily(topic, progress);
+): Promise<{
+  duplicates: number;
+  perMember: Record<string, number>;
+  phases: Record<string, number>;
+}> {
+  const t0 = Date.now();
+  const phases: Record<string, number> = {};
+  const mark = (phase: string): void => void (phases[phase] = Date.now() - t0);
+  const s = await Scenario.create();
+  const producer = client(cluster.brokers).producer();
+  try {
+    const first = ['a', 'b', 'c'].map((n) => s.start(n));
+    await producer.connect();
+    // Produce only once the three members read (starting them takes a while on a busy machine).
+    await vi.waitFor(() => {
+      const waiting = first.filter((m) => !m.assigned());
+      expect(waiting.map((m) => `${m.name}: ${m.stderr.join('')}`)).toEqual([]);
+    }, WAIT);
+    mark('assigned');
 
-  await vi.waitFor(() => expect(progress.written).toBeGreaterThanOrEqual(RECORDS / 2), {
-    timeout: 60_000,
-    interval: 100,
-  });
-  const leaving = members[1]!;
-  expect((await lines(leaving.out)).length).toBeGreaterThan(0);
-  leaving.proc.kill(leave);
-  const code = await leaving.exited;
-  if (leave === 'SIGTERM') expect(code, leaving.stderr.join('')).toBe(0);
+    const third = Math.floor(RECORDS / 3);
+    await produceSteadily(producer, s.topic, 0, third, PRODUCE_MS / 2);
+    const leaving = first[1]!;
+    // It read its share before it leaves (its file may lag behind what it read).
+    await vi.waitFor(
+      async () => expect((await lines(leaving.out)).length).toBeGreaterThan(0),
+      WAIT,
+    );
+    leaving.proc.kill(leave);
+    // The late member starts now: it joins while the group is taking b's partitions over.
+    const late = s.start('d');
+    const producing = produceSteadily(producer, s.topic, third, 2 * third, PRODUCE_MS / 2);
+    const code = await leaving.exited;
+    mark('left');
+    if (leave === 'SIGTERM') expect(code, leaving.stderr.join('')).toBe(0);
+    await producing;
+    mark('produced 2/3');
 
-  await vi.waitFor(() => expect(progress.written).toBeGreaterThanOrEqual((RECORDS * 3) / 4), {
-    timeout: 60_000,
-    interval: 100,
-  });
-  const late = member('d', env);
-  members.push(late);
-  await producing;
+    // The last third only once the late member reads: it must get a share of the records.
+    await vi.waitFor(() => expect(late.assigned(), late.stderr.join('')).toBe(true), WAIT);
+    mark('joined');
+    await produceSteadily(producer, s.topic, 2 * third, RECORDS, 0);
+    mark('produced');
+    await vi.waitFor(async () => expect((await s.union()).size).toBe(RECORDS), WAIT);
+    await vi.waitFor(async () => expect((await lines(late.out)).length).toBeGreaterThan(0), WAIT);
+    mark('complete');
 
-  await vi.waitFor(() => expect(late.assigned(), late.stderr.join('')).toBe(true), {
-    timeout: 90_000,
-    interval: 250,
-  });
-  await vi.waitFor(async () => expect((await union()).size).toBe(RECORDS), {
-    timeout: 90_000,
-    interval: 500,
-  });
-  for (const m of members) if (m !== leaving) m.proc.kill('SIGTERM');
-  for (const m of members) if (m !== leaving) expect(await m.exited, m.stderr.join('')).toBe(0);
+    const staying = s.members.filter((m) => m !== leaving);
+    for (const m of staying) m.proc.kill('SIGTERM');
+    for (const m of staying) expect(await m.exited, m.stderr.join('')).toBe(0);
+    mark('stopped');
 
-  const all = (await Promise.all(members.map((m) => lines(m.out)))).flat();
-  const distinct = new Set(all);
-  expect(distinct.size).toBe(RECORDS);
-  const perMember: Record<string, number> = {};
-  for (const m of members) perMember[m.name] = (await lines(m.out)).length;
-  return { duplicates: all.length - distinct.size, perMember };
+    const all = (await Promise.all(s.members.map((m) => lines(m.out)))).flat();
+    const distinct = new Set(all);
+    expect(distinct.size).toBe(RECORDS);
+    const perMember: Record<string, number> = {};
+    for (const m of s.members) perMember[m.name] = (await lines(m.out)).length;
+    return { duplicates: all.length - distinct.size, perMember, phases };
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await s.cleanup();
+  }
 }
 
 describe('Kafka scale-out with logpath run processes', () => {
-  it('loses nothing when a member is killed (SIGKILL) half-way and another joins later', async () => {
-    const { duplicates, perMember } = await scaleOut('SIGKILL');
-    // Duplicates are allowed here (what the killed member delivered but had not committed); report them.
-    console.log(
-      `scale-out SIGKILL: ${duplicates} duplicates; records per member ${JSON.stringify(perMember)}`,
-    );
-    expect(duplicates).toBeGreaterThanOrEqual(0);
-  }, 240_000);
+  it.concurrent(
+    'loses nothing when a member is killed (SIGKILL) mid-stream and another joins',
+    async ({ expect }) => {
+      const { duplicates, perMember, phases } = await scaleOut(expect, 'SIGKILL');
+      // Duplicates are allowed here (what the killed member delivered but had not committed); report them.
+      console.log(
+        `scale-out SIGKILL: ${duplicates} duplicates; records per member ${JSON.stringify(perMember)}; ms ${JSON.stringify(phases)}`,
+      );
+      expect(duplicates).toBeGreaterThanOrEqual(0);
+    },
+    240_000,
+  );
 
-  it('loses nothing and duplicates nothing when the member leaves gracefully (SIGTERM)', async () => {
-    const { duplicates, perMember } = await scaleOut('SIGTERM');
-    console.log(
-      `scale-out SIGTERM: ${duplicates} duplicates; records per member ${JSON.stringify(perMember)}`,
-    );
-    expect(duplicates).toBe(0);
-  }, 240_000);
+  it.concurrent(
+    'loses nothing and duplicates nothing when the member leaves gracefully (SIGTERM)',
+    async ({ expect }) => {
+      const { duplicates, perMember, phases } = await scaleOut(expect, 'SIGTERM');
+      console.log(
+        `scale-out SIGTERM: ${duplicates} duplicates; records per member ${JSON.stringify(perMember)}; ms ${JSON.stringify(phases)}`,
+      );
+      expect(duplicates).toBe(0);
+    },
+    240_000,
+  );
 });

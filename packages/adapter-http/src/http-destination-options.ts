@@ -2,7 +2,7 @@
  * Body of each request.
  * - `ndjson`: one JSON object per message and line (`msg.toJSON()`).
  * - `json-array`: one JSON array of those objects.
- * - `{ template }`: the template expanded per message, one per line.
+ * - `{ template }`: the template expanded per message, one per line (CR and LF in it written as `\r` / `\n`).
  */
 export type HttpDestinationFormat = 'ndjson' | 'json-array' | { readonly template: string };
 

@@ -61,7 +61,7 @@ export class HttpDestination extends LogDestination<HttpDestinationOptions> {
     this.#jsonArray = o.format === 'json-array';
     if (typeof o.format === 'object') {
       const tpl = new LogTemplate(o.format.template);
-      this.#serialize = (msg) => tpl.format(msg);
+      this.#serialize = (msg) => escapeNewlines(tpl.format(msg));
     } else {
       this.#serialize = serializeJson;
     }
@@ -234,6 +234,18 @@ interface Answer {
 const SUCCESS: Answer = Object.freeze({ code: R.SUCCESS });
 const ERROR: Answer = Object.freeze({ code: R.ERROR });
 const DROP: Answer = Object.freeze({ code: R.DROP });
+
+const NEWLINES = /[\r\n]/g;
+const escapeNewline = (c: string): string => (c === '\n' ? '\\n' : '\\r');
+
+/**
+ * CR and LF of a templated line written as `\r` / `\n` (as FileDestination
+ * does): a value must never split one message over two lines, nor forge one.
+ */
+function escapeNewlines(text: string): string {
+  if (text.indexOf('\n') < 0 && text.indexOf('\r') < 0) return text;
+  return text.replace(NEWLINES, escapeNewline);
+}
 
 function serializeJson(msg: LogMessage): string {
   return JSON.stringify(msg.toJSON());

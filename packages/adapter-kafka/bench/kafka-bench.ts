@@ -8,10 +8,12 @@
  * - produce-bare: `producer.send()` of batches of 1000 records;
  * - produce-destination: a source posting the same records → KafkaDestination
  *   (batchLines 1000); its line carries its ratio to produce-bare.
- * Each side runs three times, alternating, and keeps its fastest run. Lines
- * also give the CPU time per record of this process (the mock runs in its
- * own): on a shared machine it varies less than the wall-clock throughput. Throughput is
- * measured from the first record to the last, so group joins are left out.
+ * Each side runs three times, alternating; a line gives the median run's
+ * figures, every run's throughput (`runs`), and the ratio of the medians.
+ * Lines also give the CPU time per record of this process (the mock runs in
+ * its own): on a shared machine it varies less than the wall-clock
+ * throughput. Consumption is measured from the first record to the last, so
+ * group joins are left out.
  * Usage: tsx packages/adapter-kafka/bench/kafka-bench.ts [consume|produce|all] [count]
  */
 import { LogMessage, LogSource, NullDestination, Pipeline, defineConfig } from '@logpath/core';
@@ -22,7 +24,7 @@ import { MockClusterControl, MockKafkaCluster } from '../test-support/mock-clust
 /** The mock keeps about 5 MB per partition (~20k of these records): 1M records need 50+ partitions. */
 const PARTITIONS = 64;
 const BODY = `GET /api/v1/items?id=12345 HTTP/1.1 200 1532 "-" "Mozilla/5.0 (X11; Linux x86_64)" ${'x'.repeat(110)}`;
-/** Runs per side; each keeps its best (the machine may be shared). */
+/** Runs per side; the median counts (the machine may be shared). */
 const ROUNDS = 3;
 const MOCK_CONSUMER = { sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 };
 
@@ -34,6 +36,8 @@ interface Line {
   peakRssMiB: number;
   /** CPU time of this process (the mock runs in its own) per record, in µs. */
   cpuUsPerMessage: number;
+  /** Throughput of every run, in the order they ran. */
+  runs: number[];
   ratio?: number;
   goal?: number;
 }
@@ -57,13 +61,20 @@ class Run {
     return this;
   }
 
-  /** The faster of two runs. */
-  static best(a: Run, b: Run): Run {
-    return b.seconds < a.seconds ? b : a;
+  /** The run of median duration (of an odd number of runs). */
+  static median(runs: readonly Run[]): Run {
+    const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+    return sorted[(sorted.length - 1) >> 1]!;
   }
 }
 
-function line(scenario: string, messages: number, run: Run, extra: Partial<Line> = {}): Line {
+function line(
+  scenario: string,
+  messages: number,
+  runs: readonly Run[],
+  extra: Partial<Line> = {},
+): Line {
+  const run = Run.median(runs);
   const l: Line = {
     scenario,
     messages,
@@ -71,6 +82,7 @@ function line(scenario: string, messages: number, run: Run, extra: Partial<Line>
     perSecond: Math.round(messages / run.seconds),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     cpuUsPerMessage: Number(((run.cpuSeconds * 1e6) / messages).toFixed(2)),
+    runs: runs.map((r) => Math.round(messages / r.seconds)),
     ...extra,
   };
   console.log(JSON.stringify(l));
@@ -213,13 +225,26 @@ async function produceDestination(brokers: string[], topic: string, count: numbe
   return run;
 }
 
-/** Prints the bare line, then logpath's with its throughput ratio to bare. */
-function compare(what: 'consume' | 'produce', n: number, bare: Run, ours: Run): void {
+/** Prints the bare line, then logpath's with the ratio of the median throughputs. */
+function compare(
+  what: 'consume' | 'produce',
+  n: number,
+  bare: readonly Run[],
+  ours: readonly Run[],
+): void {
   const b = line(`${what}-bare`, n, bare);
   line(what === 'consume' ? 'consume-source' : 'produce-destination', n, ours, {
-    ratio: Number((n / ours.seconds / b.perSecond).toFixed(3)),
+    ratio: Number((n / Run.median(ours).seconds / b.perSecond).toFixed(3)),
     goal: 0.9,
   });
+}
+
+/** One run's figures on stderr, while the bench goes on (stdout carries the JSON lines). */
+function progress(scenario: string, round: number, n: number, run: Run): Run {
+  const perSecond = Math.round(n / run.seconds).toLocaleString('en');
+  const cpu = ((run.cpuSeconds * 1e6) / n).toFixed(2);
+  console.error(`${scenario} run ${round + 1}: ${perSecond} msgs/s, ${cpu} µs CPU per record`);
+  return run;
 }
 
 async function main(): Promise<void> {
@@ -237,27 +262,33 @@ async function main(): Promise<void> {
       const n = count ?? 1_000_000;
       await control.createTopic('bench-consume', PARTITIONS, 1);
       await produceBare(kafka, 'bench-consume', n, true);
-      let bare = new Run();
-      let source = new Run();
+      const bare: Run[] = [];
+      const source: Run[] = [];
       for (let i = 0; i < ROUNDS; i++) {
-        bare = Run.best(bare, await consumeBare(kafka, 'bench-consume', n));
-        source = Run.best(source, await consumeSource(cluster.brokers, 'bench-consume', n));
+        bare.push(progress('consume-bare', i, n, await consumeBare(kafka, 'bench-consume', n)));
+        source.push(
+          progress(
+            'consume-source',
+            i,
+            n,
+            await consumeSource(cluster.brokers, 'bench-consume', n),
+          ),
+        );
       }
       compare('consume', n, bare, source);
     }
     if (mode === 'produce' || mode === 'all') {
       const n = count ?? 500_000;
-      let bare = new Run();
-      let dest = new Run();
+      const bare: Run[] = [];
+      const dest: Run[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         // A fresh topic per run, so that the mock never drops old records.
         await control.createTopic(`bench-produce-bare-${i}`, PARTITIONS, 1);
         await control.createTopic(`bench-produce-dest-${i}`, PARTITIONS, 1);
-        bare = Run.best(bare, await produceBare(kafka, `bench-produce-bare-${i}`, n));
-        dest = Run.best(
-          dest,
-          await produceDestination(cluster.brokers, `bench-produce-dest-${i}`, n),
-        );
+        const b = await produceBare(kafka, `bench-produce-bare-${i}`, n);
+        bare.push(progress('produce-bare', i, n, b));
+        const d = await produceDestination(cluster.brokers, `bench-produce-dest-${i}`, n);
+        dest.push(progress('produce-destination', i, n, d));
       }
       compare('produce', n, bare, dest);
     }

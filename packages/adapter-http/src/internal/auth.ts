@@ -74,7 +74,7 @@ export function createAuthenticator(auth: HttpSourceAuth): Authenticator {
   const values = auth.values.map(digest);
   return {
     check: (req) => {
-      const v = req.headers[name];
+      const v = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
       return matchesAny(Array.isArray(v) ? v.join(', ') : v, values);
     },
     challenge: `ApiKey ${REALM}, header="${name}"`,

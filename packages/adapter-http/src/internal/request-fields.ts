@@ -47,7 +47,8 @@ export function collectFields(req: Request, spec: FieldSpec): RequestFields {
     }
   }
   for (const name of spec.headers) {
-    const v = req.headers[name];
+    // Own keys only: a name such as `constructor` would read Object.prototype's member.
+    const v = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
     if (v === undefined) continue;
     names.push(`HTTP.HEADERS.${name}`);
     values.push(Array.isArray(v) ? v.join(', ') : v);

@@ -28,15 +28,31 @@ export function textOrBytes(b: Buffer): string | Uint8Array {
   return isUtf8(b) ? b.toString('utf8') : new Uint8Array(b);
 }
 
-function headerValue(v: Buffer | string | (Buffer | string)[]): LogValue {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : x.toString('utf8')));
+/** A header value as decoded: bytes, or null (a null value, which other clients may send). */
+type HeaderBytes = Buffer | string | null;
+
+/**
+ * kafkajs builds the headers object with `obj[key] === undefined` checks, so
+ * a header named after an Object.prototype member (`constructor`,
+ * `toString`, `__proto__`) arrives as `[inheritedMember, value]`: only
+ * strings, Buffers and null are header values.
+ */
+const isHeaderBytes = (x: unknown): x is HeaderBytes =>
+  x === null || typeof x === 'string' || Buffer.isBuffer(x);
+
+function headerValue(v: HeaderBytes | HeaderBytes[]): LogValue {
+  if (v === null || typeof v === 'string') return v;
+  if (Array.isArray(v)) {
+    const vs = v.filter(isHeaderBytes);
+    if (vs.length === 1) return headerValue(vs[0]!);
+    return vs.map((x) => (x === null || typeof x === 'string' ? x : x.toString('utf8')));
+  }
   return textOrBytes(v);
 }
 
 function setHeaders(msg: LogMessage, headers: IHeaders): void {
   for (const name in headers) {
-    const v = headers[name];
+    const v = headers[name] as HeaderBytes | HeaderBytes[] | undefined;
     if (v !== undefined) msg.set(KAFKA_FIELDS.HEADERS + name, headerValue(v));
   }
 }

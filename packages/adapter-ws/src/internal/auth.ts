@@ -47,7 +47,7 @@ function matchesAny(given: string | undefined, candidates: readonly Buffer[]): b
 }
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
+  const v = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
   return Array.isArray(v) ? v[0] : v;
 }
 

@@ -95,7 +95,8 @@ export class Connection implements AckSink {
     this.#field('SOURCEIP', this.ip);
     if (req.socket.remotePort !== undefined) this.#field('SOURCEPORT', req.socket.remotePort);
     for (const h of cfg.headers) {
-      const v = req.headers[h];
+      // Own keys only: a name such as `constructor` would read Object.prototype's member.
+      const v = Object.hasOwn(req.headers, h) ? req.headers[h] : undefined;
       if (v !== undefined) this.#field(`WS.HEADERS.${h}`, Array.isArray(v) ? v.join(', ') : v);
     }
     const skip = cfg.auth?.queryParam;

@@ -292,29 +292,48 @@ describe('FileDestination path templates', () => {
     expect(await lines(join(dir, 'logs/______etc/app.log'))).toEqual(['../../etc']);
   });
 
-  it('drops a message whose combined macros still climb out, and logs it', async () => {
-    // Each value is clean, but with the literal '..' between them two empty values climb a level.
-    const path = join(dir, 'logs', 'sub', '${A}..${B}', 'x.log');
-    const msgs = [message('escape', { A: '', B: '' }), message('fine', { A: 'a', B: 'b' })];
+  it('drops a message whose path climbs out through the literal part, and logs it', async () => {
+    // A clean value, but the template's own '..' segments climb two levels from it.
+    const path = join(dir, 'logs', 'sub') + '/${A}/../../../x-${B}.log'; // join would fold the '..'
+    const msgs = [message('escape', { A: 'a', B: 'b' })];
     const { stats, logs } = await runFile({ path, template: '$MESSAGE' }, msgs, { batchLines: 1 });
     expect(stats.dropped['destination-drop']).toBe(1);
-    expect(stats.delivered).toBe(1);
-    expect(await filesUnder(dir)).toEqual(['logs/sub/a..b/x.log']);
+    expect(stats.delivered).toBe(0);
+    expect(await filesUnder(dir)).toEqual([]);
     expect(logs.some((l) => l.level === 'error' && /not inside .*logs\/sub/.test(l.message))).toBe(
       true,
     );
   });
 
-  it('returns DROP for an escaping message that starts a batch, and skips one later in a batch', async () => {
+  it('gives an empty value its own "_" segment, so no file becomes another file\'s directory', async () => {
+    // Regression: A "" wrote logs/x while A "x", B "y" needed logs/x/ as a directory: EISDIR, batch dropped.
+    // With '..' between two empty values the segment would climb a level; it becomes '__' instead.
+    const path = join(dir, 'logs', '${A}', '${B}');
+    const msgs = [
+      message('nested', { A: 'x', B: 'y' }),
+      message('empty A', { A: '', B: 'x' }),
+      message('empty B', { A: 'x', B: '' }),
+    ];
+    const { stats } = await runFile({ path, template: '$MESSAGE' }, msgs, { batchLines: 10 });
+    expect(stats.dropped).toEqual({});
+    expect(await filesUnder(dir)).toEqual(['logs/_/x', 'logs/x/_', 'logs/x/y']);
+    expect(await lines(join(dir, 'logs', '_', 'x'))).toEqual(['empty A']);
+    const dots = join(dir, 'dots', '${A}..${B}', 'x.log');
+    await runFile({ path: dots, template: '$MESSAGE' }, [message('dots', { A: '', B: '' })]);
+    expect(await lines(join(dir, 'dots', '__', 'x.log'))).toEqual(['dots']);
+  });
+
+  it('returns DROP for an unwritable path that starts a batch, and skips one later in a batch', async () => {
     const d = new FileDestination();
     d.logger = recordingLogger();
     d.init({ path: join(dir, 'logs', '${A}'), template: '$MESSAGE' });
     expect(await d.open()).toBe(true);
-    // An empty value makes the path the base directory itself, which is not below it.
-    expect(d.send(message('base itself', { A: '' }))).toBe(DestinationResult.DROP);
+    // A name longer than NAME_MAX cannot exist.
+    const long = 'x'.repeat(300);
+    expect(d.send(message('too long', { A: long }))).toBe(DestinationResult.DROP);
     expect(d.send(message('kept', { A: 'f' }))).toBe(DestinationResult.QUEUED);
     // DROP here would drop 'kept' too: the runtime drops whole batches.
-    expect(d.send(message('base again', { A: '' }))).toBe(DestinationResult.QUEUED);
+    expect(d.send(message('too long again', { A: long }))).toBe(DestinationResult.QUEUED);
     expect(d.unsafePathDrops).toBe(2);
     expect(await d.flush()).toBe(DestinationResult.SUCCESS);
     await d.close();

@@ -25,9 +25,10 @@ import {
 export interface FileDestinationOptions {
   /**
    * The file to append to. May hold macros (`/var/log/${HOST}/app.log`),
-   * expanded per message; each expanded value is sanitized and the resulting
-   * path must stay below the directory written before the first `$`, or the
-   * message is dropped. Relative paths resolve against the working directory
+   * expanded per message; each expanded value is sanitized (`/`, `\`, NUL
+   * become `_`; a macro's path segment that comes out empty, `.` or `..`
+   * becomes `_` or `__`) and the resulting path must stay below the directory
+   * written before the first `$`, or the message is dropped. Relative paths resolve against the working directory
    * at `init()`. Required.
    */
   path: string;

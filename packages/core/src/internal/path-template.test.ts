@@ -30,6 +30,27 @@ describe('sanitizePathValue and PathTemplate', () => {
     expect(new PathTemplate('$HOST.log', '/srv').confine('web.log')).toBe('/srv/web.log');
   });
 
+  it('turns a macro segment that comes out empty, "." or ".." into "_" or "__"', () => {
+    const t = new PathTemplate('/l/${A}/${B}');
+    // Regression: A "" made /l/x a file while B "y" needs /l/x/ as a directory (EISDIR, batch dropped).
+    expect(t.expand(message({ A: '', B: 'x' }))).toBe('/l/_/x');
+    expect(t.expand(message({ A: 'x', B: '' }))).toBe('/l/x/_');
+    expect(t.expand(message({ A: '', B: '' }))).toBe('/l/_/_');
+    expect(t.expand(message({ A: 'x', B: 'y' }))).toBe('/l/x/y');
+    const dots = new PathTemplate('/l/${A}.${B}/${A}..${B}/${A}${B}/f');
+    expect(dots.expand(message({ A: '', B: '' }))).toBe('/l/_/__/_/f');
+    expect(dots.expand(message({ A: 'a', B: '' }))).toBe('/l/a./a../a/f');
+    expect(dots.expand(message({ A: '', B: '.' }))).toBe('/l/._/.._/_/f');
+    // Literal segments, and values inside a longer segment, stay as written.
+    const mixed = new PathTemplate('/l//x/pre-${A}-${B}/../${A}.log');
+    expect(mixed.expand(message({ A: '', B: '' }))).toBe('/l//x/pre--/../.log');
+    expect(new PathTemplate('/l/${A}').expand(message({ A: '' }))).toBe('/l/_');
+    expect(new PathTemplate('${A}/${B}', '/srv').expand(message({}))).toBe('_/_');
+    // Confinement still applies to what the literal adds.
+    const up = new PathTemplate('/l/${A}/../../x');
+    expect(up.confine(up.expand(message({ A: '' })))).toBeUndefined();
+  });
+
   it('parses $$, bare names and braces like the template engine', () => {
     const msg = message({ HOST: 'web', 'a.b': 'dot' });
     expect(new PathTemplate('/l/$$x/$HOST.log/${a.b}/$-').expand(msg)).toBe('/l/$x/web.log/dot/$-');

@@ -23,10 +23,13 @@ export function sanitizePathValue(value: string): string {
 
 /**
  * A file path with macros, e.g. `/var/log/${HOST}/app.log`. Each macro value
- * is sanitized on its own ({@link sanitizePathValue}); the result must then
- * still resolve strictly below `baseDir`, the directory part before the first
- * `$`. The second check catches what sanitizing alone cannot see, such as two
- * adjacent macros that expand to `.` and `.`.
+ * is sanitized on its own ({@link sanitizePathValue}); then each path segment
+ * that holds a macro and came out empty, `.` or `..` (an empty value, or
+ * `${A}.${B}` with both empty) becomes `_` / `_` / `__`, so a value can never
+ * remove a directory level: with `/l/${A}/${B}`, A `""` would otherwise make
+ * `/l/x` a file while another message's `/l/x/y` needs it as a directory.
+ * The result must still resolve strictly below `baseDir`, the directory part
+ * before the first `$`, which catches what the literal part adds (`/../`).
  *
  * The syntax is the template syntax (`${NAME}`, `$NAME`, `$$`), parsed the
  * same way as {@link compileTemplate}.
@@ -38,6 +41,9 @@ export class PathTemplate {
   readonly #cwd: string;
   readonly #literals: string[] = [];
   readonly #values: LogTemplate[] = [];
+  /** Per literal: index of its first and of its last separator, -1 without one. */
+  readonly #firstSep: number[] = [];
+  readonly #lastSep: number[] = [];
 
   /**
    * @param path - the path template; relative paths resolve against `cwd`.
@@ -54,15 +60,49 @@ export class PathTemplate {
     this.baseDir = resolve(cwd, lastSep < 0 ? '.' : head.slice(0, lastSep + 1));
     this.#prefix = this.baseDir.endsWith(sep) ? this.baseDir : this.baseDir + sep;
     this.#parse(source);
+    for (const lit of this.#literals) {
+      let first = -1;
+      let last = -1;
+      for (let i = 0; i < lit.length; i++) {
+        if (!isSeparator(lit.charCodeAt(i))) continue;
+        if (first < 0) first = i;
+        last = i;
+      }
+      this.#firstSep.push(first);
+      this.#lastSep.push(last);
+    }
   }
 
-  /** The path for `msg`, with every macro value sanitized; not yet resolved or checked. */
+  /**
+   * The path for `msg`, with every macro value sanitized and no macro segment
+   * empty, `.` or `..`; not yet resolved or checked.
+   */
   expand(msg: LogMessage): string {
     const lit = this.#literals;
     const vals = this.#values;
+    const n = vals.length;
     let out = lit[0]!;
-    for (let k = 0; k < vals.length; k++)
-      out += sanitizePathValue(vals[k]!.format(msg)) + lit[k + 1]!;
+    // Where the segment holding the next macro starts in `out`.
+    let segStart = this.#lastSep[0]! + 1;
+    for (let k = 0; k < n; k++) {
+      out += sanitizePathValue(vals[k]!.format(msg));
+      const next = lit[k + 1]!;
+      const first = this.#firstSep[k + 1]!;
+      if (first < 0 && k + 1 < n) {
+        out += next; // the segment goes on into the next macro
+        continue;
+      }
+      const segEnd = first < 0 ? next.length : first;
+      // Only a segment of at most two characters can be empty, `.` or `..`: the rest cost nothing.
+      if (out.length - segStart + segEnd <= 2) {
+        const seg = out.slice(segStart) + next.slice(0, segEnd);
+        const safe = seg === '' || seg === '.' ? '_' : seg === '..' ? '__' : seg;
+        out = out.slice(0, segStart) + safe + next.slice(segEnd);
+      } else {
+        out += next;
+      }
+      if (first >= 0) segStart = out.length - next.length + this.#lastSep[k + 1]! + 1;
+    }
     return out;
   }
 
@@ -130,6 +170,10 @@ function fitsFileSystem(p: string): boolean {
     if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) return false;
   }
   return true;
+}
+
+function isSeparator(c: number): boolean {
+  return c === 47 /* / */ || (sep === '\\' && c === 92); /* \ on Windows */
 }
 
 function isBareNameChar(c: number): boolean {
