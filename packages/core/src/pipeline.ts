@@ -102,6 +102,11 @@ export class Pipeline {
     this.#log.info(
       `started: ${plan.sources.length} sources, ${plan.destinations.length} destinations, ${plan.logPaths.length} log paths`,
     );
+    // With port 0 this line is the only place an operator can learn the bound port.
+    if (this.#metrics && plan.metrics) {
+      const { host, path } = plan.metrics;
+      this.#log.info(`metrics on http://${host}:${this.#metrics.port}${path}`);
+    }
   }
 
   /**

@@ -129,10 +129,11 @@ describe('HttpPoller against a local API', () => {
     expect(delivered).toEqual(json(0, 25));
   });
 
-  it('keeps each item as a JSON value in MESSAGE', async () => {
+  it('keeps each item as a JSON value in MESSAGE, with transport http-poll', async () => {
     const { capture } = await runPoller(cursorOptions());
     const [first] = await capture.waitFor(1).then(() => capture.messages);
     expect(first!.get('MESSAGE')).toEqual({ id: 0, msg: 'event 0' });
+    expect(first!.get('TRANSPORT')).toBe('http-poll');
     expect(first!.format('${MESSAGE}')).toBe('{"id":0,"msg":"event 0"}');
   });
 

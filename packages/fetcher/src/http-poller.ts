@@ -88,6 +88,7 @@ export class HttpPoller extends LogFetcher<HttpPollerOptions> {
     this.#o = o;
     this.fetchNoDataDelay = o.interval;
     this.timeReopen = o.timeReopen;
+    this.setTransportName(o.url.startsWith('https:') ? 'https-poll' : 'http-poll');
     if (o.cursor) {
       const store = new CursorStore(new Persist(this.persistName), o.cursor.saveInterval);
       this.#store = store;

@@ -110,7 +110,7 @@ afterEach(async () => {
 });
 
 describe('FileDestination content', () => {
-  it('writes NDJSON that is exactly JSON.stringify(msg.toJSON()) per line and round-trips types', async () => {
+  it('writes NDJSON that is JSON.stringify(msg.toJSON()) per line (NEL/LS/PS escaped) and round-trips types', async () => {
     const msgs = [
       message('plain'),
       message('typed')
@@ -130,7 +130,7 @@ describe('FileDestination content', () => {
     const path = join(dir, 'out.ndjson');
     await runFile({ path }, msgs);
     const got = await lines(path);
-    expect(got).toEqual(msgs.map((m) => JSON.stringify(m.toJSON())));
+    expect(got).toEqual(msgs.map((m) => JSON.stringify(m.toJSON()).replace(/\u2028/g, '\\u2028')));
     const parsed = got.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed[0]).toEqual({
       MESSAGE: 'plain',

@@ -86,6 +86,16 @@ afterEach(async () => {
 });
 
 describe('metrics endpoint', () => {
+  it('logs the bound address, so port 0 can be found from the log', async () => {
+    const lines: string[] = [];
+    const p = new Pipeline(config({ metrics: { port: 0, path: '/m' } }), {
+      logSink: (r) => lines.push(r.message),
+    });
+    running.push(p);
+    await p.start();
+    expect(lines).toContain(`metrics on http://127.0.0.1:${p.metricsPort}/m`);
+  });
+
   it('serves every counter of pipeline.stats() in Prometheus text format', async () => {
     const p = await start(config());
     expect(p.metricsPort).toBeGreaterThan(0);
