@@ -51,6 +51,23 @@ export default tseslint.config(
     },
   },
   {
+    // Examples are what users copy: they import packages by their public names only.
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@logpath/*/*', '**/packages/**'],
+              message: 'Examples import packages by their public names, as a user would.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**', 'bench/**'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$root"
-pkgs=()
+dirs=()
 programs=()
 for dir in ${PACK_CHECK_PACKAGES:-packages/*/}; do
   name=$(basename "$dir")
@@ -19,20 +19,38 @@ for dir in ${PACK_CHECK_PACKAGES:-packages/*/}; do
   program="$root/scripts/pack-check/$name.ts"
   [ -f "$program" ] || { echo "pack-check: no program for $name (write scripts/pack-check/$name.ts)" >&2; exit 1; }
   programs+=("$program")
-  pkgs+=("$(npm pack --silent --pack-destination "$work" "./$dir" | tail -n 1)")
+  dirs+=("./$dir")
 done
+# One npm run packs them all (npm's start-up is a good part of the time).
+npm pack --silent --pack-destination "$work" "${dirs[@]}" >/dev/null
+tarballs=("$work"/*.tgz)
+[ ${#tarballs[@]} -eq ${#dirs[@]} ] || { echo "pack-check: expected ${#dirs[@]} tarballs, got ${#tarballs[@]}" >&2; exit 1; }
+echo "pack-check: packed ${#tarballs[@]} packages ($((SECONDS - start)) s)"
 mkdir "$work/app" && cd "$work/app"
-npm init -y >/dev/null
-npm pkg set type=module >/dev/null
-tarballs=()
-for t in "${pkgs[@]}"; do tarballs+=("$work/$t"); done
+echo '{ "name": "pack-check-app", "private": true, "type": "module" }' >package.json
 npm install --no-audit --no-fund --prefer-offline --silent "${tarballs[@]}" "@types/node@^20"
+echo "pack-check: installed ($((SECONDS - start)) s)"
 "$root/node_modules/.bin/tsx" "$root/scripts/pack-check/verify-packages.ts" "$work/app"
 cp "$root/scripts/pack-check/tsconfig.json" "${programs[@]}" .
 "$root/node_modules/.bin/tsc" -p tsconfig.json
-# Each program runs with the tsx the project installed (a dependency of @logpath/core).
+echo "pack-check: type-checked ($((SECONDS - start)) s)"
+# The programs run side by side, with the tsx the project installed (a dependency of
+# @logpath/core); each one's output is shown, and any failure fails the check.
+pids=()
 for program in *.ts; do
-  echo "pack-check: running $program"
-  timeout 60 node --import tsx "$program"
+  timeout 60 node --import tsx "$program" >"$work/${program%.ts}.log" 2>&1 &
+  pids+=("$!:$program")
 done
-echo "pack-check: ok (${#pkgs[@]} packages, $((SECONDS - start)) s)"
+failed=0
+for entry in "${pids[@]}"; do
+  program=${entry#*:}
+  if wait "${entry%%:*}"; then
+    echo "pack-check: $program: $(tail -n 1 "$work/${program%.ts}.log")"
+  else
+    echo "pack-check: $program failed:" >&2
+    cat "$work/${program%.ts}.log" >&2
+    failed=1
+  fi
+done
+[ "$failed" -eq 0 ] || exit 1
+echo "pack-check: ok (${#tarballs[@]} packages, $((SECONDS - start)) s)"

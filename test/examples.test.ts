@@ -51,7 +51,8 @@ async function runExample(name: string, env: Record<string, string> = {}): Promi
 }
 
 function expectSuccess(run: Run): void {
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+  // The example's stderr is the message when it fails.
+  expect(run.code, `exit code; stderr:\n${run.stderr}`).toBe(0);
 }
 
 async function ndjson(run: Run, file: string): Promise<Record<string, unknown>[]> {
@@ -138,7 +139,8 @@ describe.concurrent('examples', () => {
         [0, 1, 2, 3, 4].map((i) => `order ${i} placed`),
       );
       for (const r of records) {
-        expect(r).toMatchObject({ 'KAFKA.TOPIC': topic, amount: expect.any(Number) });
+        expect(r['KAFKA.TOPIC']).toBe(topic);
+        expect(typeof r.amount).toBe('number'); // the JSON value's fields keep their types
         expect(r['KAFKA.KEY']).toMatch(/^user-[01]$/);
       }
     },

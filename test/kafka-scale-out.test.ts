@@ -162,6 +162,7 @@ async function scaleOut(
   duplicates: number;
   perMember: Record<string, number>;
   phases: Record<string, number>;
+  report: string;
 }> {
   const t0 = Date.now();
   const phases: Record<string, number> = {};
@@ -210,12 +211,27 @@ async function scaleOut(
     for (const m of staying) expect(await m.exited, m.stderr.join('')).toBe(0);
     mark('stopped');
 
-    const all = (await Promise.all(s.members.map((m) => lines(m.out)))).flat();
+    const perFile = await Promise.all(s.members.map((m) => lines(m.out)));
+    const all = perFile.flat();
     const distinct = new Set(all);
     expect(distinct.size).toBe(RECORDS);
     const perMember: Record<string, number> = {};
-    for (const m of s.members) perMember[m.name] = (await lines(m.out)).length;
-    return { duplicates: all.length - distinct.size, perMember, phases };
+    s.members.forEach((m, i) => (perMember[m.name] = perFile[i]!.length));
+    // Who wrote what twice, and the members' logs: what a failing duplicates check needs.
+    const owners = new Map<string, string>();
+    const twice: string[] = [];
+    s.members.forEach((m, i) => {
+      for (const v of perFile[i]!) {
+        const before = owners.get(v);
+        if (before !== undefined && twice.length < 20) twice.push(`${v}: ${before}+${m.name}`);
+        owners.set(v, before === undefined ? m.name : `${before}+${m.name}`);
+      }
+    });
+    const report = [
+      `written twice (first 20): ${twice.join(', ')}`,
+      ...s.members.map((m) => `--- ${m.name}\n${m.stderr.join('')}`),
+    ].join('\n');
+    return { duplicates: all.length - distinct.size, perMember, phases, report };
   } finally {
     await producer.disconnect().catch(() => {});
     await s.cleanup();
@@ -239,11 +255,11 @@ describe('Kafka scale-out with logpath run processes', () => {
   it.concurrent(
     'loses nothing and duplicates nothing when the member leaves gracefully (SIGTERM)',
     async ({ expect }) => {
-      const { duplicates, perMember, phases } = await scaleOut(expect, 'SIGTERM');
+      const { duplicates, perMember, phases, report } = await scaleOut(expect, 'SIGTERM');
       console.log(
         `scale-out SIGTERM: ${duplicates} duplicates; records per member ${JSON.stringify(perMember)}; ms ${JSON.stringify(phases)}`,
       );
-      expect(duplicates).toBe(0);
+      expect(duplicates, report).toBe(0);
     },
     240_000,
   );

@@ -130,8 +130,15 @@ for (const [name, pkg] of installed) {
     }
   }
   // The public entry points resolve from a consumer's project.
-  for (const sub of Object.keys(pkg.exports ?? {})) {
-    requireFromApp.resolve(sub === '.' ? name : `${name}/${sub.slice(2)}`);
+  for (const sub of Object.keys(pkg.exports ?? {}).filter((k) => !k.includes('*'))) {
+    const entry = sub === '.' ? name : `${name}/${sub.slice(2)}`;
+    try {
+      requireFromApp.resolve(entry);
+    } catch (err) {
+      problems.push(
+        `${name}: the entry point "${entry}" does not resolve (${(err as Error).message})`,
+      );
+    }
   }
 }
 

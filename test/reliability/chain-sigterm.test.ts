@@ -37,14 +37,15 @@ describe('end-to-end chain HTTP → Kafka → WebSocket → file', () => {
       total: 20_000,
       batch: 100,
       concurrency: 4,
-      spreadMs: 20_000,
-      // The final file takes at most ~2000 msg/s (100 per 50 ms flush), not much more than the
-      // client's 1000/s: every hop holds messages in flight whenever one is stopped.
+      spreadMs: 30_000,
+      // A slow final file (at most ~2000 msg/s: 100 per 50 ms flush, against the client's
+      // ~670/s): the backlog of each outage takes seconds to drain, so the next stop (which
+      // comes as soon as deliveries resume) finds messages in flight at every hop.
       sinkFlushMs: 50,
       faults: [
-        { at: 0.2, hops: ['relay'] },
+        { at: 0.15, hops: ['relay'] },
         { at: 0.4, hops: ['sink'] },
-        { at: 0.6, hops: ['relay', 'sink'] },
+        { at: 0.65, hops: ['relay', 'sink'] },
       ],
     };
     const r = await runChain(o, vi.waitFor);

@@ -1,193 +1,24 @@
 /**
- * Helpers of the end-to-end chain tests: HTTP → Kafka → WebSocket → file,
- * each hop a separate `logpath run` process. Writes the three configs, spawns
- * and restarts hops, reads the port a hop listens on from its log, samples
- * peak RSS, and runs an HTTP client that retries every request until it gets
- * a 200.
+ * Helpers of the end-to-end chain tests: an HTTP client that retries every
+ * request until it gets a 200, the tally of the final file, and the scenario
+ * itself ({@link runChain}): start the three hops, stop and restart the middle
+ * ones while the client sends, wait until every acknowledged message arrived.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  assigned,
+  listeningPort,
+  running,
+  sampleRss,
+  spawnHop,
+  writeChainConfigs,
+  type Hop,
+  type HopName,
+} from './chain-hops.js';
+import type { ReliabilityResult } from './results.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'packages/core/src/cli/main.ts');
-const CORE = JSON.stringify(join(ROOT, 'packages/core/src/index.ts'));
-const HTTP = JSON.stringify(join(ROOT, 'packages/adapter-http/src/index.ts'));
-const KAFKA = JSON.stringify(join(ROOT, 'packages/adapter-kafka/src/index.ts'));
-const WS = JSON.stringify(join(ROOT, 'packages/adapter-ws/src/index.ts'));
-
-// .mts: an ES module wherever the temp dir is (as CommonJS it would load a second copy of core).
-// Everything a hop must know (brokers, ports, paths) comes from its environment.
-const INGEST = `
-import { defineConfig } from ${CORE};
-import { HttpSource } from ${HTTP};
-import { KafkaDestination } from ${KAFKA};
-const env = process.env;
-export default defineConfig({
-  sources: {
-    http: {
-      class: HttpSource,
-      options: { host: '127.0.0.1', port: 0, path: '/ingest', format: 'ndjson', respond: 'delivered' },
-      // A window smaller than two requests: overlapping requests meet 429 + Retry-After.
-      logIwSize: 150,
-    },
-  },
-  destinations: {
-    kafka: {
-      class: KafkaDestination,
-      options: { brokers: env.CHAIN_BROKERS!, topic: env.CHAIN_TOPIC!, kafkaLogLevel: 'error' },
-      batchLines: 500, batchTimeout: 20, timeReopen: 200,
-    },
-  },
-  logPaths: [{ sources: ['http'], destinations: ['kafka'] }],
-  stateDir: env.CHAIN_STATE!,
-});
-`;
-
-const RELAY = `
-import { defineConfig } from ${CORE};
-import { KafkaSource } from ${KAFKA};
-import { WebSocketDestination } from ${WS};
-const env = process.env;
-export default defineConfig({
-  sources: {
-    kafka: {
-      class: KafkaSource,
-      options: {
-        brokers: env.CHAIN_BROKERS!, groupId: env.CHAIN_GROUP!, topics: [env.CHAIN_TOPIC!], fromBeginning: true,
-        format: 'json', messageField: 'MESSAGE', commitInterval: 500, maxInFlight: 500,
-        sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100, kafkaLogLevel: 'error',
-      },
-      // A graceful stop duplicates nothing only if what is in flight is delivered within
-      // drainTimeout (5 s): a window of 1000 drains in well under a second.
-      logIwSize: 1000,
-    },
-  },
-  destinations: {
-    ws: {
-      class: WebSocketDestination,
-      options: {
-        url: env.CHAIN_SINK_URL!, frame: 'batch', ack: true, ackTimeout: 10000,
-        reconnectDelay: 100, reconnectMaxDelay: 500,
-      },
-      batchLines: 500, batchTimeout: 20, timeReopen: 100,
-    },
-  },
-  logPaths: [{ sources: ['kafka'], destinations: ['ws'] }],
-  stateDir: env.CHAIN_STATE!,
-});
-`;
-
-const SINK = `
-import { defineConfig, FileDestination } from ${CORE};
-import { WebSocketSource } from ${WS};
-const env = process.env;
-const flushMs = Number(env.CHAIN_SINK_FLUSH_MS ?? 0);
-/** A slow disk: each flush waits first, so that the chain always holds messages in flight. */
-class SlowFile extends FileDestination {
-  override async flush() {
-    await new Promise((r) => setTimeout(r, flushMs));
-    return super.flush();
-  }
-}
-export default defineConfig({
-  sources: {
-    ws: {
-      class: WebSocketSource,
-      options: { host: '127.0.0.1', port: Number(env.CHAIN_SINK_PORT), format: 'ndjson', messageField: 'MESSAGE', ack: 'batch' },
-      // Likewise within closeTimeout (5 s), for the acks this hop owes at a graceful stop.
-      logIwSize: 1000,
-    },
-  },
-  destinations: {
-    file: { class: SlowFile, options: { path: env.CHAIN_OUT!, template: '\${MESSAGE}' }, batchLines: 100, timeReopen: 200 },
-  },
-  logPaths: [{ sources: ['ws'], destinations: ['file'] }],
-  stateDir: env.CHAIN_STATE!,
-});
-`;
-
-/** The three hops of the chain. */
-export type HopName = 'ingest' | 'relay' | 'sink';
-
-/** Writes the three config files into `dir`; returns their paths by hop. */
-export async function writeChainConfigs(dir: string): Promise<Record<HopName, string>> {
-  const files = {
-    ingest: join(dir, 'ingest.mts'),
-    relay: join(dir, 'relay.mts'),
-    sink: join(dir, 'sink.mts'),
-  };
-  await Promise.all([
-    writeFile(files.ingest, INGEST),
-    writeFile(files.relay, RELAY),
-    writeFile(files.sink, SINK),
-  ]);
-  return files;
-}
-
-/** One `logpath run` process. */
-export interface Hop {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  /** Resolves with the exit code (null when killed by a signal). */
-  readonly exited: Promise<number | null>;
-  /** Everything the process wrote to stderr so far. */
-  log(): string;
-  /** Highest VmHWM seen for this process, in KiB (sampled; 0 before the first sample). */
-  peakKiB: number;
-}
-
-/** Every hop spawned and not yet exited: the test's afterEach kills them. */
-export const running = new Set<Hop>();
-
-/** Starts `logpath run <config>` (through tsx, against the sources) with `env` added. */
-export function spawnHop(name: string, config: string, env: Record<string, string>): Hop {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@logpath/source', CLI, 'run', config],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const chunks: string[] = [];
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
-  const hop: Hop = {
-    name,
-    proc,
-    exited: new Promise((resolve) =>
-      proc.once('exit', (code) => {
-        running.delete(hop);
-        resolve(code);
-      }),
-    ),
-    log: () => chunks.join(''),
-    peakKiB: 0,
-  };
-  running.add(hop);
-  return hop;
-}
-
-/** The port in the source's "listening on scheme://host:port/…" line (HttpSource, WebSocketSource), once logged. */
-export function listeningPort(hop: Hop): number | undefined {
-  const m = /listening on \w+:\/\/[^\s/]+:(\d+)/.exec(hop.log());
-  return m ? Number(m[1]) : undefined;
-}
-
-/** True once the hop's KafkaSource joined its group with at least one partition. */
-export function assigned(hop: Hop): boolean {
-  return /joined group .*: \S+\[\d/.test(hop.log());
-}
-
-/** Reads VmHWM (peak resident set) of every running hop into its `peakKiB`. */
-export async function sampleRss(hops: Iterable<Hop>): Promise<void> {
-  await Promise.all(
-    [...hops].map(async (h) => {
-      if (h.proc.pid === undefined) return;
-      const status = await readFile(`/proc/${h.proc.pid}/status`, 'utf8').catch(() => '');
-      const m = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (m) h.peakKiB = Math.max(h.peakKiB, Number(m[1]));
-    }),
-  );
-}
+export { running } from './chain-hops.js';
 
 /** What the HTTP client did. */
 export interface ClientReport {
@@ -263,7 +94,7 @@ export async function sendWithRetries(
   await Promise.all(Array.from({ length: o.concurrency }, worker));
 }
 
-/** The lines of the final file that are whole ids (a killed writer may leave a partial last line). */
+/** The non-empty lines of the final file (each flush is one append, so a kill leaves no partial line). */
 export async function deliveredIds(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').filter((l) => l !== '');
@@ -312,7 +143,8 @@ export interface ChainOptions extends ClientOptions {
   /**
    * When to stop and restart which middle hops: once `at` (0–1) of the
    * requests got a 200, in order. Each fault waits for the restarted hops
-   * (sink listening, relay assigned partitions) before the next one.
+   * (sink listening, relay assigned partitions) and for the final file to grow
+   * again before the next one.
    */
   faults: { at: number; hops: ('relay' | 'sink')[] }[];
 }
@@ -415,6 +247,15 @@ export async function runChain(
       if (fault.hops.includes('relay')) {
         await until('the restarted relay to join its group', () => assigned(relay), relay);
       }
+      // The next fault hits a chain that works again: the final file grows.
+      const lines = (await deliveredIds(out)).length;
+      await waitFor(
+        async () => {
+          if ((await deliveredIds(out)).length <= lines)
+            throw new Error('no delivery since the restart');
+        },
+        { timeout: 90_000, interval: 100 },
+      );
     }
 
     await sent;
@@ -447,11 +288,7 @@ export async function runChain(
 }
 
 /** The result-file entry of a chain run (see results.ts). */
-export function chainResult(
-  scenario: string,
-  o: ChainOptions,
-  r: ChainReport,
-): import('./results.js').ReliabilityResult {
+export function chainResult(scenario: string, o: ChainOptions, r: ChainReport): ReliabilityResult {
   const peaks = Object.values(r.peakMiB);
   const stopped =
     o.signal === 'SIGKILL' ? 'middle hops killed (SIGKILL)' : 'middle hops stopped (SIGTERM)';

@@ -329,10 +329,10 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
       const max = this.#o.maxBodyBytes;
       let body = await readBody(req, max);
       if (inflater !== undefined) body = await decompress(body, inflater, encoding!, max);
-      const messages = parseBody(body, format, this.#limits);
+      const messages = parseBody(body, format, this.#limits, collectFields(req, this.#spec));
       if (!this.#running) throw new HttpError(503, 'the source stopped while the request was read');
       if (this.#suspended) return this.#busy(req, res);
-      this.#post(req, res, messages);
+      this.#post(res, messages);
     } catch (err) {
       if (err instanceof HttpError && err.status === 499) return; // the client is gone
       if (!(err instanceof HttpError)) this.logger.error('failed to handle a request', err);
@@ -340,10 +340,8 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
     }
   }
 
-  /** Posts a parsed request as one batch; per message only field sets and the post. */
-  #post(req: Request, res: Response, messages: LogMessage[]): void {
-    const { names, values, ip, port } = collectFields(req, this.#spec);
-    const nf = names.length;
+  /** Posts a parsed request (its fields already set) as one batch. */
+  #post(res: Response, messages: LogMessage[]): void {
     const n = messages.length;
     let pending: PendingDelivery | undefined;
     if (this.#delivery !== undefined) {
@@ -353,8 +351,6 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
     }
     for (let i = 0; i < n; i++) {
       const msg = messages[i]!;
-      for (let j = 0; j < nf; j++) msg.set(names[j]!, values[j]!);
-      msg.setSourceIpAddress(ip, port);
       if (pending !== undefined) msg.setBookmark(pending);
       this.postMessage(msg); // false only means "window full": the hooks switch to busy answers
     }

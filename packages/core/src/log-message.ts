@@ -1,4 +1,6 @@
 import { formatTemplate } from './template.js';
+import { localOffsetAt, stringifyValue, toJsonValue, valueSize } from './internal/field-values.js';
+import { isJsonText } from './internal/json-check.js';
 import { parseSyslog, type ParseOptions } from './internal/syslog-parser.js';
 
 /** A JSON value as stored in a message field. */
@@ -16,26 +18,29 @@ export type LogValue =
   | readonly string[]
   | Uint8Array;
 
+/**
+ * Turns the parsed value of a JSON text into fields of `msg` (with `msg.set`),
+ * for {@link LogMessage.fromJsonText}. Called at most once per message, when a
+ * field is first read; it must not throw.
+ */
+export type JsonFill = (msg: LogMessage, value: unknown) => void;
+
 /** Where a message's ack goes once every destination is done with it. @internal */
 export interface AckOwner {
   complete(msg: LogMessage): void;
 }
 
-const utf8 = new TextDecoder('utf-8');
 const DEFAULT_PRI = 13;
 const INDEX_FROM = 64; // array slots, i.e. 32 fields
+
+// Set by fromJsonText around its `new LogMessage()`: the receive time (-1: now)
+// and the fields, so that the constructor neither reads the clock nor allocates for nothing.
+let presetTime = -1;
+let presetFields: (string | LogValue)[] | undefined;
 
 function canonicalName(name: string): string {
   // The seed's own example reads msg["MSG"]: MSG is the classic syslog-ng alias.
   return name === 'MSG' ? 'MESSAGE' : name;
-}
-
-function valueSize(v: LogValue): number {
-  if (typeof v === 'string') return v.length;
-  if (v instanceof Uint8Array) return v.byteLength;
-  if (v === null || typeof v !== 'object') return 8;
-  if (v instanceof Date) return 24;
-  return 64;
 }
 
 /**
@@ -62,6 +67,9 @@ export class LogMessage {
   #stamp: number;
   #stampOffset: number | undefined;
   #bookmark: unknown;
+  // A JSON text whose fields come before those in #f, parsed on first read (fromJsonText).
+  #json: string | undefined = undefined;
+  #fill: JsonFill | undefined = undefined;
 
   /** @internal ack bookkeeping, owned by the runtime */
   _owner: AckOwner | undefined = undefined;
@@ -92,10 +100,44 @@ export class LogMessage {
    *   back through the source's ack tracker once the message is delivered.
    */
   constructor(message?: string | Uint8Array, bookmark?: unknown) {
-    this.receivedAt = Date.now();
+    this.receivedAt = presetTime < 0 ? Date.now() : presetTime;
     this.#stamp = this.receivedAt;
-    this.#f = message === undefined ? [] : ['MESSAGE', message];
+    this.#f = presetFields ?? (message === undefined ? [] : ['MESSAGE', message]);
     this.#bookmark = bookmark;
+  }
+
+  /**
+   * A message whose fields come from one JSON text (an NDJSON line, a request
+   * body), or `undefined` when `text` is not valid JSON (JSON.parse says why).
+   * The syntax is checked now; the text is parsed, and `fill` turns the value
+   * into fields, only when a field is first read: a message that is only
+   * forwarded never builds its objects. Fields set before that (`set`) are
+   * kept and win over the JSON ones, as if set afterwards.
+   *
+   * @param fill - turns the parsed value into fields (e.g. an object's keys
+   *   with their JSON types); see {@link JsonFill}.
+   * @param fields - a message whose fields (not times, priority or bookmark)
+   *   every new message gets after the JSON ones: per-request fields built
+   *   once instead of set on each message. Default: none.
+   * @param receivedAt - the receive time, ms since the epoch (all lines of a
+   *   request share it). Default (or when not a finite time): now.
+   */
+  static fromJsonText(
+    text: string,
+    fill: JsonFill,
+    fields?: LogMessage,
+    receivedAt = -1,
+  ): LogMessage | undefined {
+    if (!isJsonText(text, 0, text.length)) return undefined;
+    if (fields !== undefined && fields.#json !== undefined) fields.#materialize();
+    presetTime = receivedAt >= 0 && Number.isFinite(receivedAt) ? receivedAt : -1;
+    presetFields = fields === undefined ? [] : fields.#f.slice();
+    const msg = new LogMessage(); // cannot throw: the presets are reset right after
+    presetTime = -1;
+    presetFields = undefined;
+    msg.#json = text;
+    msg.#fill = fill;
+    return msg;
   }
 
   /**
@@ -112,7 +154,7 @@ export class LogMessage {
 
   /** Returns the value of `name`, or `undefined` when it is not set. `MSG` reads MESSAGE. */
   get(name: string): LogValue | undefined {
-    const i = this.#find(canonicalName(name));
+    const i = this.#lookup(canonicalName(name));
     return i < 0 ? undefined : (this.#f[i + 1] as LogValue);
   }
 
@@ -127,6 +169,7 @@ export class LogMessage {
 
   /** Sets a field. `MSG` sets MESSAGE. Returns `this`. */
   set(name: string, value: LogValue): this {
+    // On a message with unparsed JSON, #f holds the fields set after it: no need to parse.
     const key = canonicalName(name);
     const i = this.#find(key);
     if (i >= 0) this.#f[i + 1] = value;
@@ -139,11 +182,12 @@ export class LogMessage {
 
   /** True when `name` is set. */
   has(name: string): boolean {
-    return this.#find(canonicalName(name)) >= 0;
+    return this.#lookup(canonicalName(name)) >= 0;
   }
 
   /** Removes a field; true when it was set. */
   delete(name: string): boolean {
+    if (this.#json !== undefined) this.#materialize();
     const i = this.#find(canonicalName(name));
     if (i < 0) return false;
     this.#f.splice(i, 2);
@@ -153,6 +197,7 @@ export class LogMessage {
 
   /** The names that are set, in insertion order (macros are not included). */
   keys(): string[] {
+    if (this.#json !== undefined) this.#materialize();
     const out: string[] = [];
     for (let i = 0; i < this.#f.length; i += 2) out.push(this.#f[i] as string);
     return out;
@@ -160,11 +205,13 @@ export class LogMessage {
 
   /** Iterates over the fields that are set. */
   entries(): IterableIterator<[string, LogValue]> {
+    if (this.#json !== undefined) this.#materialize();
     return this.#entries();
   }
 
   /** Number of fields set. */
   get fieldCount(): number {
+    if (this.#json !== undefined) this.#materialize();
     return this.#f.length >> 1;
   }
 
@@ -247,6 +294,7 @@ export class LogMessage {
     // A plain object (a null-prototype one is slow to build and to stringify);
     // "__proto__" is defined as an own property, never through the setter.
     const out: Record<string, JsonValue> = {};
+    if (this.#json !== undefined) this.#materialize();
     const f = this.#f;
     for (let i = 0; i < f.length; i += 2) {
       const k = f[i] as string;
@@ -274,10 +322,39 @@ export class LogMessage {
     (c as { receivedAt: number }).receivedAt = this.receivedAt;
     c.#f = this.#f.slice();
     c.#index = undefined;
+    c.#json = this.#json;
+    c.#fill = this.#fill;
     c.#pri = this.#pri;
     c.#stamp = this.#stamp;
     c.#stampOffset = this.#stampOffset;
     return c;
+  }
+
+  /** #find, parsing pending JSON first when the name is not among the fields set after it. */
+  #lookup(name: string): number {
+    const i = this.#find(name);
+    if (i >= 0 || this.#json === undefined) return i;
+    this.#materialize();
+    return this.#find(name);
+  }
+
+  /** Parses the pending JSON text: its fields first, then those set since. */
+  #materialize(): void {
+    const text = this.#json!;
+    const fill = this.#fill!;
+    this.#json = undefined;
+    this.#fill = undefined;
+    const later = this.#f;
+    this.#f = [];
+    this.#index = undefined;
+    try {
+      fill(this, JSON.parse(text));
+    } catch {
+      // Not for a text that passed the check; a throwing fill must not make a getter throw.
+      this.#f = ['MESSAGE', text];
+      this.#index = undefined;
+    }
+    for (let i = 0; i < later.length; i += 2) this.set(later[i] as string, later[i + 1] as LogValue);
   }
 
   #find(name: string): number {
@@ -306,43 +383,10 @@ export class LogMessage {
 
   /** Approximate size in bytes, used by `batchBytes` accounting. */
   get size(): number {
-    let n = 0;
+    let n = this.#json === undefined ? 0 : this.#json.length;
     const f = this.#f;
     for (let i = 0; i < f.length; i += 2)
       n += (f[i] as string).length + valueSize(f[i + 1] as LogValue);
     return n;
   }
-}
-
-// The local offset changes at most at an hour boundary (DST): cache it per hour.
-let offsetHour = NaN;
-let offsetValue = 0;
-
-function localOffsetAt(ms: number): number {
-  const hour = Math.floor(ms / 3_600_000);
-  if (hour !== offsetHour) {
-    offsetValue = -new Date(ms).getTimezoneOffset() || 0;
-    offsetHour = hour;
-  }
-  return offsetValue;
-}
-
-/** @internal */
-export function stringifyValue(v: LogValue): string {
-  if (typeof v === 'string') return v;
-  if (v === null) return '';
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  if (v instanceof Uint8Array) return utf8.decode(v);
-  // An invalid Date must not make format() throw on the hot path.
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return (v as string[]).join(',');
-  return JSON.stringify(v);
-}
-
-function toJsonValue(v: LogValue): JsonValue {
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
-  if (v instanceof Uint8Array)
-    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-  return v as JsonValue;
 }

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { LogMessage, type LogValue } from '@logpath/core';
 import { HttpError } from './http-error.js';
+import { stampFields, type RequestFields } from './request-fields.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
 /** A format once `auto` has been resolved from the Content-Type. */
@@ -60,20 +61,52 @@ export function formatFromContentType(contentType: string | undefined): BodyForm
   throw new HttpError(415, `unsupported Content-Type "${type}"`, { supported: SUPPORTED_TYPES });
 }
 
+/** LogMessage.fromJsonText's `fill` (the type is not exported by @logpath/core). */
+type JsonFill = Parameters<typeof LogMessage.fromJsonText>[1];
+
+/** Where JSON values go: MESSAGE for `messageField`, and the request's fields after the JSON ones. */
+interface JsonTarget {
+  readonly fill: JsonFill;
+  readonly fields: RequestFields | undefined;
+}
+
 /**
  * Turns a whole body into messages, or refuses all of it: nothing is posted
- * from a body that fails anywhere.
+ * from a body that fails anywhere. With `fields`, every message gets the
+ * request's fields (after its own).
  * @throws HttpError 400 (malformed, invalid UTF-8) or 413 (line or message count over the limits).
  */
-export function parseBody(buf: Buffer, format: BodyFormat, limits: BodyLimits): LogMessage[] {
+export function parseBody(
+  buf: Buffer,
+  format: BodyFormat,
+  limits: BodyLimits,
+  fields?: RequestFields,
+): LogMessage[] {
   if (format === 'raw') {
     if (buf.length === 0) return [];
-    return [new LogMessage(isUtf8(buf) ? buf.toString('utf8') : buf)];
+    return [stamp(new LogMessage(isUtf8(buf) ? buf.toString('utf8') : buf), fields)];
   }
   let text = decodeUtf8(buf, format);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (format === 'json') return parseJsonDocument(text, limits);
-  return parseLines(text, format, limits, buf.length > limits.maxLineBytes);
+  const target: JsonTarget = { fill: fillFor(limits.messageField), fields };
+  if (format === 'json') return parseJsonDocument(text, limits, target);
+  return parseLines(text, format, limits, target, buf.length > limits.maxLineBytes);
+}
+
+function stamp(msg: LogMessage, fields: RequestFields | undefined): LogMessage {
+  if (fields !== undefined) stampFields(msg, fields);
+  return msg;
+}
+
+/**
+ * One JSON text as a message, parsed when a field is first read; undefined
+ * when it is not valid JSON.
+ */
+function fromJsonText(text: string, target: JsonTarget): LogMessage | undefined {
+  const f = target.fields;
+  return f === undefined
+    ? LogMessage.fromJsonText(text, target.fill)
+    : LogMessage.fromJsonText(text, target.fill, f.template, f.receivedAt);
 }
 
 function decodeUtf8(buf: Buffer, format: BodyFormat): string {
@@ -89,14 +122,19 @@ function decodeUtf8(buf: Buffer, format: BodyFormat): string {
   });
 }
 
-function parseJsonDocument(text: string, limits: BodyLimits): LogMessage[] {
+function parseJsonDocument(text: string, limits: BodyLimits, target: JsonTarget): LogMessage[] {
+  // One value, not an array: checked now, parsed when read.
+  if (!isArrayText(text)) {
+    const msg = fromJsonText(text, target);
+    if (msg !== undefined) return [msg];
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(doc)) return [fromJson(doc, limits.messageField)];
+  if (!Array.isArray(doc)) return [stamp(fromJson(doc, limits.messageField), target.fields)]; // not reached
   if (doc.length > limits.maxMessages) {
     throw new HttpError(
       413,
@@ -107,19 +145,32 @@ function parseJsonDocument(text: string, limits: BodyLimits): LogMessage[] {
     );
   }
   const out = new Array<LogMessage>(doc.length);
-  for (let i = 0; i < doc.length; i++) out[i] = fromJson(doc[i], limits.messageField);
+  for (let i = 0; i < doc.length; i++) {
+    out[i] = stamp(fromJson(doc[i], limits.messageField), target.fields);
+  }
   return out;
+}
+
+/** True when the first non-blank character is `[`. */
+function isArrayText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return c === 0x5b;
+  }
+  return false;
 }
 
 function parseLines(
   text: string,
   format: BodyFormat,
   limits: BodyLimits,
+  target: JsonTarget,
   checkLength: boolean,
 ): LogMessage[] {
   const out: LogMessage[] = [];
   const len = text.length;
-  const { maxLineBytes, maxMessages, messageField } = limits;
+  const { maxLineBytes, maxMessages } = limits;
+  const fields = target.fields;
   let start = 0;
   let lineNo = 0;
   while (start < len) {
@@ -141,30 +192,29 @@ function parseLines(
         });
       }
       if (format === 'ndjson') {
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (err) {
-          if (line.trim() !== '') {
-            throw new HttpError(
-              400,
-              `line ${lineNo} is not valid JSON: ${(err as Error).message}`,
-              { line: lineNo },
-            );
-          }
-          start = end + 1;
-          continue;
-        }
-        out.push(fromJson(value, messageField));
+        const msg = fromJsonText(line, target);
+        if (msg !== undefined) out.push(msg);
+        else if (line.trim() !== '') throw notJson(line, lineNo);
       } else if (format === 'text') {
-        out.push(new LogMessage(line));
+        out.push(stamp(new LogMessage(line), fields));
       } else {
-        out.push(LogMessage.parse(line));
+        out.push(stamp(LogMessage.parse(line), fields));
       }
     }
     start = end + 1;
   }
   return out;
+}
+
+/** The 400 for a line that is not JSON, with JSON.parse's reason. */
+function notJson(line: string, lineNo: number): HttpError {
+  let reason = 'invalid JSON';
+  try {
+    JSON.parse(line);
+  } catch (err) {
+    reason = (err as Error).message;
+  }
+  return new HttpError(400, `line ${lineNo} is not valid JSON: ${reason}`, { line: lineNo });
 }
 
 /** UTF-8 length > max, computing it only when the UTF-16 length cannot decide. */
@@ -177,11 +227,27 @@ function lineTooLong(line: string, max: number): boolean {
 /** An object's fields become name-value pairs with their JSON types; any other value becomes MESSAGE. */
 function fromJson(value: unknown, messageField: string): LogMessage {
   const msg = new LogMessage();
+  fill(msg, value, messageField);
+  return msg;
+}
+
+function fill(msg: LogMessage, value: unknown, messageField: string): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, LogValue>;
     for (const key in obj) msg.set(key === messageField ? 'MESSAGE' : key, obj[key]!);
   } else {
     msg.set('MESSAGE', value as LogValue);
   }
-  return msg;
+}
+
+// One fill function per messageField, made once (there are as many as configured sources).
+const fills = new Map<string, JsonFill>();
+
+function fillFor(messageField: string): JsonFill {
+  let f = fills.get(messageField);
+  if (f === undefined) {
+    f = (msg, value) => fill(msg, value, messageField);
+    fills.set(messageField, f);
+  }
+  return f;
 }

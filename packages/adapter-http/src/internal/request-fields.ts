@@ -1,5 +1,5 @@
 import { parse as parseQuery } from 'node:querystring';
-import type { LogValue } from '@logpath/core';
+import { LogMessage, type LogValue } from '@logpath/core';
 import type { Request } from 'express';
 
 /** What to take from each request, fixed at init. */
@@ -19,6 +19,10 @@ export interface RequestFields {
   readonly values: LogValue[];
   readonly ip: string;
   readonly port: number | undefined;
+  /** All of them on one message: JSON messages copy its fields in one go (LogMessage.fromJsonText). */
+  readonly template: LogMessage;
+  /** The receive time every message of the request shares. */
+  readonly receivedAt: number;
 }
 
 const MAPPED_V4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
@@ -61,7 +65,18 @@ export function collectFields(req: Request, spec: FieldSpec): RequestFields {
     port = req.socket.remotePort;
   }
   const m = MAPPED_V4.exec(ip);
-  return { names, values, ip: m === null ? ip : m[1]!, port };
+  if (m !== null) ip = m[1]!;
+  const template = new LogMessage();
+  for (let i = 0; i < names.length; i++) template.set(names[i]!, values[i]!);
+  template.setSourceIpAddress(ip, port);
+  return { names, values, ip, port, template, receivedAt: template.receivedAt };
+}
+
+/** Sets a request's fields on a message made without its template. */
+export function stampFields(msg: LogMessage, f: RequestFields): void {
+  const { names, values } = f;
+  for (let j = 0; j < names.length; j++) msg.set(names[j]!, values[j]!);
+  msg.setSourceIpAddress(f.ip, f.port);
 }
 
 /** The client address: the first entry of X-Forwarded-For. */

@@ -1,0 +1,48 @@
+/** Conversions of field values, shared by LogMessage's getters. */
+import type { JsonValue, LogValue } from '../log-message.js';
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Approximate size of a value in bytes, for `batchBytes` accounting. */
+export function valueSize(v: LogValue): number {
+  if (typeof v === 'string') return v.length;
+  if (v instanceof Uint8Array) return v.byteLength;
+  if (v === null || typeof v !== 'object') return 8;
+  if (v instanceof Date) return 24;
+  return 64;
+}
+
+// The local offset changes at most at an hour boundary (DST): cache it per hour.
+let offsetHour = NaN;
+let offsetValue = 0;
+
+/** The local UTC offset at `ms`, in minutes east. */
+export function localOffsetAt(ms: number): number {
+  const hour = Math.floor(ms / 3_600_000);
+  if (hour !== offsetHour) {
+    offsetValue = -new Date(ms).getTimezoneOffset() || 0;
+    offsetHour = hour;
+  }
+  return offsetValue;
+}
+
+/** A field value as text: bytes as UTF-8, dates as ISO 8601, objects as JSON. */
+export function stringifyValue(v: LogValue): string {
+  if (typeof v === 'string') return v;
+  if (v === null) return '';
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Uint8Array) return utf8.decode(v);
+  // An invalid Date must not make format() throw on the hot path.
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return (v as string[]).join(',');
+  return JSON.stringify(v);
+}
+
+/** A field value as JSON: bigints as strings, dates as ISO 8601, bytes as base64. */
+export function toJsonValue(v: LogValue): JsonValue {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (v instanceof Uint8Array)
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  return v as JsonValue;
+}
