@@ -171,6 +171,15 @@ export function listeningPort(hop: Hop): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The WARN and ERROR lines the hop logged so far. */
+export function warnings(hop: Hop): string {
+  return hop
+    .log()
+    .split('\n')
+    .filter((l) => / (WARN|ERROR) /.test(l))
+    .join('\n');
+}
+
 /** True once the hop's KafkaSource joined its group with at least one partition. */
 export function assigned(hop: Hop): boolean {
   return /joined group .*: \S+\[\d/.test(hop.log());

@@ -15,6 +15,7 @@ import {
   writeChainConfigs,
   type Hop,
   type HopName,
+  warnings,
 } from './chain-hops.js';
 import type { ReliabilityResult } from './results.js';
 
@@ -40,7 +41,7 @@ export interface ClientOptions {
   batch: number;
   /** Requests in flight at once. */
   concurrency: number;
-  /** Spread the first attempts of the requests over about this long. */
+  /** Spread the first attempts of the requests (in bursts of `concurrency`) over about this long. */
   spreadMs: number;
 }
 
@@ -60,7 +61,9 @@ export async function sendWithRetries(
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let r = next++; r < requests; r = next++) {
-      const due = t0 + (r / requests) * o.spreadMs;
+      // In bursts of `concurrency` requests, which overlap and so meet the ingest hop's 429s.
+      const burst = r - (r % o.concurrency);
+      const due = t0 + (burst / requests) * o.spreadMs;
       if (due > Date.now()) await delay(due - Date.now());
       const ids: string[] = [];
       for (let i = r * o.batch; i < Math.min(o.total, (r + 1) * o.batch); i++) ids.push(`m-${i}`);
@@ -169,8 +172,10 @@ export interface ChainReport {
  * Runs the chain: starts the sink (port 0, remembered for its restarts), the
  * relay and the ingest hop, sends with {@link sendWithRetries}, stops
  * (`signal`) and restarts the middle hops as `faults` says, waits for the
- * final file to hold every acked id, and stops every hop with SIGTERM. `waitFor` is vitest's `vi.waitFor` (passed in so
- * that this module does not import vitest).
+ * final file to hold every acked id, and stops every hop with SIGTERM.
+ * `waitFor` is vitest's `vi.waitFor` (passed in so that this module does not
+ * import vitest). A hop that has not exited 30 s after its signal is killed
+ * (its exit code is then null).
  */
 export async function runChain(
   o: ChainOptions,
@@ -212,8 +217,13 @@ export async function runChain(
   const stop = async (hop: Hop, signal: NodeJS.Signals): Promise<void> => {
     await sampleRss([hop]);
     hop.proc.kill(signal);
+    const watchdog = setTimeout(() => hop.proc.kill('SIGKILL'), 30_000);
     exits.push({ hop: hop.name, code: await hop.exited });
+    clearTimeout(watchdog);
   };
+  // What went wrong, for a timeout's message: the warnings and errors of every hop so far.
+  const problems = (): string =>
+    all.map((h) => `${h.name} (pid ${h.proc.pid}):\n${warnings(h)}`).join('\n');
   try {
     // The sink's port is picked once (port 0) and reused by its restart: the relay's
     // WebSocketDestination url is fixed for the life of its process.
@@ -252,7 +262,7 @@ export async function runChain(
       await waitFor(
         async () => {
           if ((await deliveredIds(out)).length <= lines)
-            throw new Error('no delivery since the restart');
+            throw new Error(`no delivery since the restart\n${problems()}`);
         },
         { timeout: 90_000, interval: 100 },
       );
@@ -262,7 +272,9 @@ export async function runChain(
     await waitFor(
       async () => {
         const t = tally(client.acked, await deliveredIds(out));
-        if (t.lost > 0) throw new Error(`${t.lost} of ${client.acked.size} not delivered yet`);
+        if (t.lost > 0) {
+          throw new Error(`${t.lost} of ${client.acked.size} not delivered yet\n${problems()}`);
+        }
       },
       { timeout: 90_000, interval: 250 },
     );
@@ -306,7 +318,7 @@ export function chainResult(scenario: string, o: ChainOptions, r: ChainReport): 
     scenario,
     load:
       `${o.total} messages as ${requests} NDJSON requests of ${o.batch}, ` +
-      `${o.concurrency} concurrent, over ~${Math.round(o.spreadMs / 1000)} s, retried until 200; ` +
+      `in bursts of ${o.concurrency} concurrent over ~${Math.round(o.spreadMs / 1000)} s, retried until 200; ` +
       'HTTP → Kafka → WebSocket → file, each hop a `logpath run` process; ' +
       `the file destination waits ${o.sinkFlushMs} ms per flush of ≤ 100`,
     injected: `${stopped} and restarted while the client sends: ${faults}`,

@@ -19,9 +19,9 @@ export const OFFER_RATE = 10 * DEST_RATE;
 export const PAYLOAD_BYTES = 256;
 export const MiB = 1024 * 1024;
 
-/** The text of message `seq`: its number, a space, and padding. */
-export function line(seq: number): string {
-  return `${seq} ${'x'.repeat(PAYLOAD_BYTES)}`;
+/** The text of message `seq`: its number, a space, and `padding` bytes (default PAYLOAD_BYTES). */
+export function line(seq: number, padding = PAYLOAD_BYTES): string {
+  return `${seq} ${'x'.repeat(padding)}`;
 }
 
 /** Counts arrivals per sequence number, without keeping the messages. */

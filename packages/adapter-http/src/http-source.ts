@@ -111,7 +111,7 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
       maxMessages: o.maxMessages,
       messageField: o.messageField,
     };
-    this.#spec = { headers: o.headers, trustProxy: o.trustProxy };
+    this.#spec = { headers: o.headers, trustProxy: o.trustProxy, transport: transportOf(o) };
     this.#methods = new Set(o.methods);
     this.#delivery = undefined;
     if (o.respond === 'delivered') {
@@ -165,7 +165,7 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
   /** Serves until exit is requested; then lets in-flight requests finish (bounded by `shutdownTimeout`). */
   override async run(): Promise<void> {
     const o = this.#o;
-    this.setTransportName(o.tls !== undefined && o.listen ? 'https' : 'http');
+    this.setTransportName(transportOf(o));
     this.#closing = this.signal.aborted;
     this.#running = true;
     try {
@@ -384,6 +384,10 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
   #answer(res: ServerResponse, status: number, json: string, close: boolean): void {
     answerJson(res, status, json, close || this.#closing);
   }
+}
+
+function transportOf(o: ResolvedHttpSourceOptions): string {
+  return o.tls !== undefined && o.listen ? 'https' : 'http';
 }
 
 function onAck(bookmark: unknown, status: AckStatus): void {

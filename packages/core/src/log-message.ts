@@ -1,5 +1,5 @@
 import { formatTemplate } from './template.js';
-import { localOffsetAt, stringifyValue, toJsonValue, valueSize } from './internal/field-values.js';
+import { fieldsToJson, localOffsetAt, stringifyValue, valueSize } from './internal/field-values.js';
 import { isJsonText } from './internal/json-check.js';
 import { parseSyslog, type ParseOptions } from './internal/syslog-parser.js';
 
@@ -62,6 +62,8 @@ export class LogMessage {
   // Names and values interleaved ([name0, value0, name1, …]): one allocation per
   // message, and a linear scan beats hashing for the handful of fields a message has.
   #f: (string | LogValue)[];
+  // #f is also another message's (fromJsonText's fields, clone): copied before the first write.
+  #shared = false;
   #index: Map<string, number> | undefined;
   #pri = DEFAULT_PRI;
   #stamp: number;
@@ -131,10 +133,11 @@ export class LogMessage {
     if (!isJsonText(text, 0, text.length)) return undefined;
     if (fields !== undefined && fields.#json !== undefined) fields.#materialize();
     presetTime = receivedAt >= 0 && Number.isFinite(receivedAt) ? receivedAt : -1;
-    presetFields = fields === undefined ? [] : fields.#f.slice();
+    presetFields = fields === undefined ? [] : fields.#f;
     const msg = new LogMessage(); // cannot throw: the presets are reset right after
     presetTime = -1;
     presetFields = undefined;
+    if (fields !== undefined) msg.#shared = fields.#shared = true;
     msg.#json = text;
     msg.#fill = fill;
     return msg;
@@ -172,8 +175,14 @@ export class LogMessage {
     // On a message with unparsed JSON, #f holds the fields set after it: no need to parse.
     const key = canonicalName(name);
     const i = this.#find(key);
-    if (i >= 0) this.#f[i + 1] = value;
-    else {
+    if (i >= 0) {
+      // The same value again (a transport set on every message) must not copy a shared list.
+      if (this.#f[i + 1] !== value) {
+        if (this.#shared) this.#own();
+        this.#f[i + 1] = value;
+      }
+    } else {
+      if (this.#shared) this.#own();
       this.#index?.set(key, this.#f.length);
       this.#f.push(key, value);
     }
@@ -190,6 +199,7 @@ export class LogMessage {
     if (this.#json !== undefined) this.#materialize();
     const i = this.#find(canonicalName(name));
     if (i < 0) return false;
+    if (this.#shared) this.#own();
     this.#f.splice(i, 2);
     this.#index = undefined;
     return true;
@@ -291,23 +301,8 @@ export class LogMessage {
    * bytes base64.
    */
   toJSON(): Record<string, JsonValue> {
-    // A plain object (a null-prototype one is slow to build and to stringify);
-    // "__proto__" is defined as an own property, never through the setter.
-    const out: Record<string, JsonValue> = {};
     if (this.#json !== undefined) this.#materialize();
-    const f = this.#f;
-    for (let i = 0; i < f.length; i += 2) {
-      const k = f[i] as string;
-      const v = toJsonValue(f[i + 1] as LogValue);
-      if (k === '__proto__') {
-        Object.defineProperty(out, k, {
-          value: v,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else out[k] = v;
-    }
+    const out = fieldsToJson(this.#f);
     if (!Object.hasOwn(out, 'ISODATE')) out.ISODATE = this.format('${ISODATE}');
     if (!Object.hasOwn(out, 'PRI')) out.PRI = this.#pri;
     return out;
@@ -320,7 +315,8 @@ export class LogMessage {
   clone(): LogMessage {
     const c = new LogMessage(undefined, this.#bookmark);
     (c as { receivedAt: number }).receivedAt = this.receivedAt;
-    c.#f = this.#f.slice();
+    c.#f = this.#f;
+    c.#shared = this.#shared = true;
     c.#index = undefined;
     c.#json = this.#json;
     c.#fill = this.#fill;
@@ -328,6 +324,12 @@ export class LogMessage {
     c.#stamp = this.#stamp;
     c.#stampOffset = this.#stampOffset;
     return c;
+  }
+
+  /** Takes a private copy of a shared field list before writing to it. */
+  #own(): void {
+    this.#f = this.#f.slice();
+    this.#shared = false;
   }
 
   /** #find, parsing pending JSON first when the name is not among the fields set after it. */
@@ -346,6 +348,7 @@ export class LogMessage {
     this.#fill = undefined;
     const later = this.#f;
     this.#f = [];
+    this.#shared = false;
     this.#index = undefined;
     try {
       fill(this, JSON.parse(text));
@@ -354,7 +357,8 @@ export class LogMessage {
       this.#f = ['MESSAGE', text];
       this.#index = undefined;
     }
-    for (let i = 0; i < later.length; i += 2) this.set(later[i] as string, later[i + 1] as LogValue);
+    for (let i = 0; i < later.length; i += 2)
+      this.set(later[i] as string, later[i + 1] as LogValue);
   }
 
   #find(name: string): number {

@@ -8,6 +8,11 @@ export interface FieldSpec {
   readonly headers: readonly string[];
   /** SOURCEIP from the first X-Forwarded-For entry. */
   readonly trustProxy: boolean;
+  /**
+   * TRANSPORT as the source sets it (setTransportName), last in the template
+   * too: the runtime's own set then finds it instead of growing every message.
+   */
+  readonly transport?: string;
 }
 
 /**
@@ -69,6 +74,7 @@ export function collectFields(req: Request, spec: FieldSpec): RequestFields {
   const template = new LogMessage();
   for (let i = 0; i < names.length; i++) template.set(names[i]!, values[i]!);
   template.setSourceIpAddress(ip, port);
+  if (spec.transport !== undefined) template.set('TRANSPORT', spec.transport);
   return { names, values, ip, port, template, receivedAt: template.receivedAt };
 }
 

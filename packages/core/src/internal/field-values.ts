@@ -46,3 +46,23 @@ export function toJsonValue(v: LogValue): JsonValue {
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
   return v as JsonValue;
 }
+
+/** Interleaved fields (`[name, value, …]`) as a JSON-safe object, values through toJsonValue. */
+export function fieldsToJson(f: readonly unknown[]): Record<string, JsonValue> {
+  // A plain object (a null-prototype one is slow to build and to stringify);
+  // "__proto__" is defined as an own property, never through the setter.
+  const out: Record<string, JsonValue> = {};
+  for (let i = 0; i < f.length; i += 2) {
+    const k = f[i] as string;
+    const v = toJsonValue(f[i + 1] as LogValue);
+    if (k === '__proto__') {
+      Object.defineProperty(out, k, {
+        value: v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[k] = v;
+  }
+  return out;
+}
