@@ -133,7 +133,12 @@ function ancestorsBelow(file: string, base: string): string[] {
   return out;
 }
 
-const escape = (s: string): string => s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+/** How a templated line writes line breaks: `\r`, `\n`, and NEL/LS/PS as `\u0085` etc. */
+const escape = (s: string): string =>
+  s
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n')
+    .replace(/[\u0085\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 
 let suiteRoot: string;
 const ancestorsBefore = new Map<string, Set<string>>();

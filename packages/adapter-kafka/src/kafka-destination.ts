@@ -1,6 +1,7 @@
 import { LogDestination, compileTemplate, type LogMessage, type SendResult } from '@logpath/core';
 import {
   CompressionTypes,
+  Partitioners,
   type Admin,
   type IHeaders,
   type Kafka,
@@ -104,7 +105,12 @@ export class KafkaDestination extends LogDestination<KafkaDestinationOptions> {
 
   /** Connects the producer and the admin client (which reads partition lists). */
   override async open(): Promise<boolean> {
-    this.#producer ??= this.#kafka.producer({ idempotent: false });
+    // Every record carries its partition (chosen here), so the partitioner never runs; naming one
+    // keeps kafkajs from warning at each start that its default partitioner changed in v2.
+    this.#producer ??= this.#kafka.producer({
+      idempotent: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.#admin ??= this.#kafka.admin();
     await this.#producer.connect();
     await this.#admin.connect();

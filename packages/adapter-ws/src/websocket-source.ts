@@ -72,6 +72,7 @@ export class WebSocketSource extends LogSource<WebSocketSourceOptions> {
   #exiting = false;
   #noneOpen: (() => void) | undefined;
   #listenWaiters: ((port: number) => void)[] = [];
+  #transport = 'ws';
   readonly #host: ConnectionHost;
 
   constructor() {
@@ -84,6 +85,9 @@ export class WebSocketSource extends LogSource<WebSocketSourceOptions> {
       },
       get logger(): Logger {
         return self.logger;
+      },
+      get transport(): string {
+        return self.#transport;
       },
       post: (msg: LogMessage) => this.postMessage(msg),
       closeBatch: () => this.closeBatch(),
@@ -129,7 +133,8 @@ export class WebSocketSource extends LogSource<WebSocketSourceOptions> {
     ) {
       throw new TypeError('options.server() must return an http.Server or https.Server');
     }
-    this.setTransportName(cfg.secure || attached instanceof HttpsServer ? 'wss' : 'ws');
+    this.#transport = cfg.secure || attached instanceof HttpsServer ? 'wss' : 'ws';
+    this.setTransportName(this.#transport);
     this.#exiting = false;
     const wss = new WebSocketServer({
       noServer: true,

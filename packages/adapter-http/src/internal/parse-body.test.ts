@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
+import { LogMessage } from '@logpath/core';
 import { HttpError } from './http-error.js';
+import type { RequestFields } from './request-fields.js';
 import {
   formatFromContentType,
   parseBody,
@@ -150,5 +152,53 @@ describe('parseBody', () => {
     expect(refusal(() => parse('a\nb\nc\n', 'text', { maxMessages: 2 })).status).toBe(413);
     expect(refusal(() => parse('[1,2,3]', 'json', { maxMessages: 2 })).status).toBe(413);
     expect(parse('a\nb\n', 'text', { maxMessages: 2 })).toHaveLength(2);
+  });
+
+  it('gives every message the request fields after its own, in every format', () => {
+    const template = new LogMessage()
+      .set('HTTP.METHOD', 'POST')
+      .setSourceIpAddress('10.0.0.1', 5000)
+      .set('TRANSPORT', 'http');
+    const request: RequestFields = {
+      names: ['HTTP.METHOD'],
+      values: ['POST'],
+      ip: '10.0.0.1',
+      port: 5000,
+      template,
+      receivedAt: Date.UTC(2026, 10, 25),
+    };
+    const body = (text: string, format: BodyFormat): LogMessage[] =>
+      parseBody(Buffer.from(text), format, limits, request);
+    // A key that names a request field is overridden (it keeps its place), as before.
+    const [a, b] = body('{"message":"a","SOURCEIP":"spoofed"}\n{"message":"b"}\n', 'ndjson');
+    expect([...a!.entries()]).toEqual([
+      ['MESSAGE', 'a'],
+      ['SOURCEIP', '10.0.0.1'],
+      ['HTTP.METHOD', 'POST'],
+      ['SOURCEPORT', 5000],
+      ['TRANSPORT', 'http'],
+    ]);
+    expect(b!.receivedAt).toBe(request.receivedAt);
+    const [j] = body('{"message":"j","n":1}', 'json');
+    expect(j!.keys()).toEqual([
+      'MESSAGE',
+      'n',
+      'HTTP.METHOD',
+      'SOURCEIP',
+      'SOURCEPORT',
+      'TRANSPORT',
+    ]);
+    // Without the template, TRANSPORT is the runtime's to set.
+    for (const [text, format] of [
+      ['t', 'text'],
+      ['[{"message":"e"}]', 'json'],
+      ['r', 'raw'],
+      ['<13>Jan  2 03:04:05 h p: s', 'syslog'],
+    ] as const) {
+      const [m] = body(text, format);
+      expect(m!.get('HTTP.METHOD')).toBe('POST');
+      expect(m!.get('SOURCEIP')).toBe('10.0.0.1');
+      expect(m!.get('SOURCEPORT')).toBe(5000);
+    }
   });
 });

@@ -24,6 +24,8 @@ import type { SourceConfig } from './source-options.js';
 export interface ConnectionHost {
   readonly cfg: SourceConfig;
   readonly logger: Logger;
+  /** TRANSPORT as the source sets it on every message. */
+  readonly transport: string;
   post(msg: LogMessage): boolean;
   closeBatch(): void;
   /** A connection has closed (for whatever reason). */
@@ -62,6 +64,11 @@ export class Connection implements AckSink {
   /** Per-connection fields set on every message, as parallel arrays. */
   readonly #names: string[] = [];
   readonly #values: LogValue[] = [];
+  /**
+   * The same fields on one message (and TRANSPORT last, as the runtime sets
+   * it): JSON messages are made from it instead of getting each field set.
+   */
+  readonly #template = new LogMessage();
   readonly #host: ConnectionHost;
   readonly #cfg: SourceConfig;
   /** Format text without acks: the fast path. */
@@ -107,6 +114,8 @@ export class Connection implements AckSink {
       const all = query.getAll(key);
       this.#field(`WS.QUERY.${key}`, all.length === 1 ? all[0]! : all);
     }
+    this.#stamp(this.#template);
+    this.#template.set('TRANSPORT', host.transport);
     ws.on('message', this.#onMessage);
     ws.on('pong', this.#onPong);
     ws.on('error', this.#onError);
@@ -173,7 +182,7 @@ export class Connection implements AckSink {
     }
     let err: string | undefined;
     try {
-      err = parseFrame(cfg, buf, isBinary, scratch);
+      err = parseFrame(cfg, buf, isBinary, scratch, this.#template);
     } catch (e) {
       err = `could not be parsed (${e instanceof Error ? e.message : String(e)})`;
     }
@@ -205,9 +214,10 @@ export class Connection implements AckSink {
     const msgs = scratch.messages;
     const n = scratch.count;
     if (cfg.ack === 'none') {
+      const stamped = scratch.stamped;
       for (let i = 0; i < n; i++) {
         const m = msgs[i]!;
-        this.#stamp(m);
+        if (!stamped) this.#stamp(m);
         host.post(m);
       }
     } else if (cfg.ack === 'message' && scratch.idCount > 0) {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { LogMessage } from '@logpath/core';
 import { ParsedFrame, parseFrame, type ParserConfig } from './frame-parser.js';
 import {
   FRAME_REJECTED,
@@ -73,6 +74,38 @@ describe('parseFrame', () => {
   it('an inherited idField is not an id', () => {
     const { out } = parse(cfg('json', 'toString'), '{"message":"m"}');
     expect(out.idCount).toBe(0);
+  });
+
+  it('with the connection template, JSON messages carry its fields after their own', () => {
+    const template = new LogMessage().set('SOURCEIP', '10.0.0.1').set('TRANSPORT', 'ws');
+    const run = (c: ParserConfig, text: string): ParsedFrame => {
+      const out = new ParsedFrame();
+      expect(parseFrame(c, Buffer.from(text), false, out, template)).toBeUndefined();
+      return out;
+    };
+    const nd = run(cfg('ndjson'), '{"message":{"a":1},"SOURCEIP":"x"}\n \n7\r\n');
+    expect(nd.stamped).toBe(true);
+    expect(nd.count).toBe(2);
+    expect([...nd.messages[0]!.entries()]).toEqual([
+      ['MESSAGE', '{"a":1}'],
+      ['SOURCEIP', '10.0.0.1'],
+      ['TRANSPORT', 'ws'],
+    ]);
+    expect(nd.messages[1]!.get('MESSAGE')).toBe('7');
+    const one = run(cfg('json'), '{"message":"m"}');
+    expect([
+      one.stamped,
+      one.messages[0]!.get('MESSAGE'),
+      one.messages[0]!.get('TRANSPORT'),
+    ]).toEqual([true, 'm', 'ws']);
+    // Arrays, and ids (read at once), take the other path: the caller sets the fields.
+    expect(run(cfg('json'), '[{"message":"a"}]').stamped).toBe(false);
+    const ids = run(cfg('ndjson', 'id'), '{"id":1}');
+    expect([ids.stamped, ids.idCount]).toEqual([false, 1]);
+    const bad = new ParsedFrame();
+    expect(parseFrame(cfg('ndjson'), Buffer.from('{}\n{"a":'), false, bad, template)).toMatch(
+      /^line 2: malformed JSON \(/,
+    );
   });
 
   it('reset drops the references', () => {

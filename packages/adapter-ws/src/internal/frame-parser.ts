@@ -29,6 +29,8 @@ export class ParsedFrame {
   idCount = 0;
   /** Id of the last message that carries one. */
   lastId: MessageId | undefined = undefined;
+  /** True when every message already has the connection's fields (made from its template). */
+  stamped = false;
 
   add(msg: LogMessage, id: MessageId | undefined): void {
     const i = this.count++;
@@ -51,6 +53,7 @@ export class ParsedFrame {
     this.count = 0;
     this.idCount = 0;
     this.lastId = undefined;
+    this.stamped = false;
   }
 }
 
@@ -69,15 +72,18 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Parses `data` into `out`. Text frames (and binary frames in every format but
  * `text`) must be valid UTF-8. Returns undefined on success, or why the frame
- * is rejected.
+ * is rejected. With `fields` (the connection's fields on one message), JSON
+ * messages whose ids are not needed are made from the text and that template
+ * (parsed when first read) and `out.stamped` says so.
  */
 export function parseFrame(
   cfg: ParserConfig,
   data: Buffer,
   isBinary: boolean,
   out: ParsedFrame,
+  fields?: LogMessage,
 ): string | undefined {
-  if (out.count > 0) out.reset();
+  if (out.count > 0 || out.stamped) out.reset();
   if (cfg.format === 'text') {
     // A binary frame stays bytes: MESSAGE can hold a Uint8Array.
     out.add(new LogMessage(isBinary ? new Uint8Array(data) : data.toString('utf8')), undefined);
@@ -101,10 +107,75 @@ export function parseFrame(
       forEachLine(text, (line) => out.add(LogMessage.parse(line), undefined));
       return undefined;
     case 'json':
+      if (fields !== undefined && cfg.idField === undefined && addJsonText(cfg, text, out, fields))
+        return undefined;
       return parseJsonFrame(cfg, text, out);
     case 'ndjson':
+      if (fields !== undefined && cfg.idField === undefined) {
+        return parseNdjsonText(cfg, text, out, fields);
+      }
       return parseNdjson(cfg, text, out);
   }
+}
+
+/**
+ * A JSON frame that is not an array, as one message parsed when first read;
+ * false when it is an array or malformed (left to parseJsonFrame).
+ */
+function addJsonText(
+  cfg: ParserConfig,
+  text: string,
+  out: ParsedFrame,
+  fields: LogMessage,
+): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b) return false;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+  }
+  const msg = LogMessage.fromJsonText(text, fillFor(cfg.messageField), fields);
+  if (msg === undefined) return false;
+  out.add(msg, undefined);
+  out.stamped = true;
+  return true;
+}
+
+/** NDJSON without ids: each line checked now and parsed when first read. */
+function parseNdjsonText(
+  cfg: ParserConfig,
+  text: string,
+  out: ParsedFrame,
+  fields: LogMessage,
+): string | undefined {
+  const fill = fillFor(cfg.messageField);
+  const now = Date.now(); // one receive time per frame
+  let start = 0;
+  let line = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    line++;
+    if (end > start) {
+      const s = start === 0 && end === n ? text : text.slice(start, end);
+      const msg = LogMessage.fromJsonText(s, fill, fields, now);
+      if (msg !== undefined) out.add(msg, undefined);
+      else if (s.trim() !== '') return `line ${line}: malformed JSON (${jsonError(parseError(s))})`;
+    }
+    start = end + 1;
+  }
+  out.stamped = true;
+  return undefined;
+}
+
+/** JSON.parse's complaint about a text the check refused. */
+function parseError(s: string): unknown {
+  try {
+    JSON.parse(s);
+  } catch (err) {
+    return err;
+  }
+  return new Error('invalid JSON');
 }
 
 /** Calls `fn` for every non-empty line; `\r\n` endings are accepted. */
@@ -165,24 +236,44 @@ function parseNdjson(cfg: ParserConfig, text: string, out: ParsedFrame): string 
 function addJson(cfg: ParserConfig, value: unknown, out: ParsedFrame): void {
   const msg = new LogMessage();
   let id: MessageId | undefined;
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const obj = value as Record<string, JsonValue>;
-    const keys = Object.keys(obj); // own keys only: "__proto__" is a plain field here
-    const mf = cfg.messageField;
+  fill(msg, value, cfg.messageField);
+  if (cfg.idField !== undefined && isObject(value)) {
+    const v = Object.hasOwn(value, cfg.idField) ? value[cfg.idField] : undefined;
+    if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) id = v;
+  }
+  out.add(msg, id);
+}
+
+function isObject(value: unknown): value is Record<string, JsonValue> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fill(msg: LogMessage, value: unknown, messageField: string): void {
+  if (isObject(value)) {
+    const keys = Object.keys(value); // own keys only: "__proto__" is a plain field here
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
-      const v = obj[k]!;
-      if (k === mf) msg.set('MESSAGE', typeof v === 'string' ? v : JSON.stringify(v));
+      const v = value[k]!;
+      if (k === messageField) msg.set('MESSAGE', typeof v === 'string' ? v : JSON.stringify(v));
       else msg.set(k, v);
-    }
-    if (cfg.idField !== undefined) {
-      const v = Object.hasOwn(obj, cfg.idField) ? obj[cfg.idField] : undefined;
-      if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) id = v;
     }
   } else {
     msg.set('MESSAGE', typeof value === 'string' ? value : JSON.stringify(value));
   }
-  out.add(msg, id);
+}
+
+/** LogMessage.fromJsonText's `fill` (the type is not exported by @logpath/core). */
+type JsonFill = Parameters<typeof LogMessage.fromJsonText>[1];
+// One fill function per messageField, made once.
+const fills = new Map<string, JsonFill>();
+
+function fillFor(messageField: string): JsonFill {
+  let f = fills.get(messageField);
+  if (f === undefined) {
+    f = (msg, value) => fill(msg, value, messageField);
+    fills.set(messageField, f);
+  }
+  return f;
 }
 
 function jsonError(err: unknown): string {

@@ -1,0 +1,137 @@
+import { describe, it, expect, vi } from 'vitest';
+import { LogMessage, type JsonFill, type LogValue } from './log-message.js';
+
+/** Object keys as typed fields, `message` as MESSAGE; any other value as MESSAGE. */
+const fill: JsonFill = (msg, value) => {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const obj = value as Record<string, LogValue>;
+    for (const key in obj) msg.set(key === 'message' ? 'MESSAGE' : key, obj[key]!);
+  } else msg.set('MESSAGE', value as LogValue);
+};
+
+function fields(msg: LogMessage): [string, LogValue][] {
+  return [...msg.entries()];
+}
+
+describe('LogMessage.fromJsonText', () => {
+  it('refuses what JSON.parse refuses', () => {
+    for (const bad of ['', ' ', '{"a":1,}', '{"a":1}x', "{'a':1}", '\ufeff{}', '[1,]']) {
+      expect(LogMessage.fromJsonText(bad, fill)).toBeUndefined();
+    }
+  });
+
+  it('parses only when a field is read, once, with the types JSON.parse gives', () => {
+    const spy = vi.fn(fill);
+    const msg = LogMessage.fromJsonText(
+      '{"message":"hi","n":1.5,"big":12345678901234567890,"ok":true,"nil":null,"o":{"a":[1]}}',
+      spy,
+    )!;
+    expect(spy).not.toHaveBeenCalled();
+    expect(msg.get('MSG')).toBe('hi');
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(fields(msg)).toEqual([
+      ['MESSAGE', 'hi'],
+      ['n', 1.5],
+      ['big', Number('12345678901234567890')], // JSON.parse's precision, as before
+      ['ok', true],
+      ['nil', null],
+      ['o', { a: [1] }],
+    ]);
+    msg.keys();
+    msg.toJSON();
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps __proto__ and constructor as plain fields; no prototype is touched', () => {
+    const msg = LogMessage.fromJsonText(
+      '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}}}',
+      fill,
+    )!;
+    expect(msg.get('__proto__')).toEqual({ polluted: 1 });
+    expect(msg.get('constructor')).toEqual({ prototype: { polluted: 2 } });
+    expect(Object.hasOwn(msg.toJSON(), '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('puts the template fields after the JSON ones; fields set later win, without parsing', () => {
+    const template = new LogMessage().set('HTTP.METHOD', 'POST').set('SOURCEIP', '10.0.0.1');
+    const spy = vi.fn(fill);
+    const msg = LogMessage.fromJsonText(
+      '{"SOURCEIP":"spoofed","a":1,"message":"m"}',
+      spy,
+      template,
+    )!;
+    msg.set('TRANSPORT', 'http');
+    expect(msg.get('SOURCEIP')).toBe('10.0.0.1');
+    expect(msg.has('TRANSPORT')).toBe(true);
+    expect(spy).not.toHaveBeenCalled(); // found among the fields set after the JSON
+    expect(msg.get('a')).toBe(1);
+    expect(spy).toHaveBeenCalledTimes(1);
+    // Same order as parsing first and setting afterwards: a JSON key keeps its place.
+    expect(fields(msg)).toEqual([
+      ['SOURCEIP', '10.0.0.1'],
+      ['a', 1],
+      ['MESSAGE', 'm'],
+      ['HTTP.METHOD', 'POST'],
+      ['TRANSPORT', 'http'],
+    ]);
+  });
+
+  it('never lets one message change another through the shared template fields', () => {
+    const template = new LogMessage().set('T', 1).set('U', 2);
+    const a = LogMessage.fromJsonText('{"a":1}', fill, template)!;
+    const b = LogMessage.fromJsonText('{"b":2}', fill, template)!;
+    a.set('T', 'changed');
+    b.delete('U');
+    b.set('T', 1); // the same value: nothing to copy
+    template.set('V', 3);
+    expect(a.get('T')).toBe('changed');
+    expect(a.get('U')).toBe(2);
+    expect(b.get('T')).toBe(1);
+    expect(b.has('U')).toBe(false);
+    expect(a.has('V') || b.has('V')).toBe(false);
+    expect(fields(template)).toEqual([
+      ['T', 1],
+      ['U', 2],
+      ['V', 3],
+    ]);
+  });
+
+  it('deletes, counts and clones pending JSON like parsed fields', () => {
+    const msg = LogMessage.fromJsonText('{"a":1,"b":2}', fill)!;
+    const copy = msg.clone();
+    expect(msg.delete('a')).toBe(true);
+    expect(msg.fieldCount).toBe(1);
+    expect(copy.keys()).toEqual(['a', 'b']);
+    copy.set('b', 3);
+    expect(msg.get('b')).toBe(2);
+  });
+
+  it('turns any other JSON value into MESSAGE through the fill', () => {
+    expect(LogMessage.fromJsonText(' "text" ', fill)!.get('MESSAGE')).toBe('text');
+    expect(LogMessage.fromJsonText('[1,"a"]', fill)!.get('MESSAGE')).toEqual([1, 'a']);
+    expect(LogMessage.fromJsonText('42', fill)!.getAsString('MESSAGE')).toBe('42');
+  });
+
+  it('takes the receive time given (STAMP follows it), else now', () => {
+    const at = Date.UTC(2026, 10, 25, 6, 0, 0);
+    const msg = LogMessage.fromJsonText('{}', fill, undefined, at)!;
+    expect(msg.receivedAt).toBe(at);
+    expect(msg.timestampMs).toBe(at);
+    const before = Date.now();
+    const now = LogMessage.fromJsonText('{}', fill, undefined, Number.NaN)!;
+    expect(now.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(new LogMessage().receivedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it('sizes the text before parsing, and keeps MESSAGE as the text if the fill throws', () => {
+    const text = '{"message":"abc"}';
+    const template = new LogMessage().set('HOST', 'h');
+    const msg = LogMessage.fromJsonText(text, fill, template)!;
+    expect(msg.size).toBe(text.length + 'HOST'.length + 1);
+    const broken = LogMessage.fromJsonText(text, () => {
+      throw new Error('fill bug');
+    })!;
+    expect(broken.get('MESSAGE')).toBe(text);
+  });
+});
