@@ -134,6 +134,28 @@ class Scenario {
   }
 }
 
+/** Waits for `wait`, failing at once if one of `members` exits first (it will never join). */
+async function untilExit(members: readonly Member[], wait: Promise<unknown>): Promise<void> {
+  let off = (): void => {};
+  const died = new Promise<never>((_, reject) => {
+    const onExit = (m: Member) => (code: number | null) =>
+      reject(new Error(`member ${m.name} exited (${code}) before joining: ${m.stderr.join('')}`));
+    const handlers = members.map((m) => [m, onExit(m)] as const);
+    for (const [m, h] of handlers) {
+      if (m.proc.exitCode !== null || m.proc.signalCode !== null) h(m.proc.exitCode);
+      else m.proc.once('exit', h);
+    }
+    off = () => {
+      for (const [m, h] of handlers) m.proc.off('exit', h);
+    };
+  });
+  try {
+    await Promise.race([wait, died]);
+  } finally {
+    off();
+  }
+}
+
 /** Produces records `from..to-1` (their values) at a steady pace over about `ms`. */
 async function produceSteadily(
   producer: ReturnType<ReturnType<typeof client>['producer']>,
@@ -175,10 +197,13 @@ async function scaleOut(
     const first = ['a', 'b', 'c'].map((n) => s.start(n));
     await producer.connect();
     // Produce only once the three members read (starting them takes a while on a busy machine).
-    await vi.waitFor(() => {
-      const waiting = first.filter((m) => !m.assigned());
-      expect(waiting.map((m) => `${m.name}: ${m.stderr.join('')}`)).toEqual([]);
-    }, WAIT);
+    await untilExit(
+      first,
+      vi.waitFor(() => {
+        const waiting = first.filter((m) => !m.assigned());
+        expect(waiting.map((m) => `${m.name}: ${m.stderr.join('')}`)).toEqual([]);
+      }, WAIT),
+    );
     mark('assigned');
 
     const third = Math.floor(RECORDS / 3);
@@ -200,7 +225,10 @@ async function scaleOut(
     mark('produced 2/3');
 
     // The last third only once the late member reads: it must get a share of the records.
-    await vi.waitFor(() => expect(late.assigned(), late.stderr.join('')).toBe(true), WAIT);
+    await untilExit(
+      [late],
+      vi.waitFor(() => expect(late.assigned(), late.stderr.join('')).toBe(true), WAIT),
+    );
     mark('joined');
     await produceSteadily(producer, s.topic, 2 * third, RECORDS, 0);
     mark('produced');

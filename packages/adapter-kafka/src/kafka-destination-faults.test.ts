@@ -125,7 +125,7 @@ describe.skipIf(EXTERNAL)(
       );
       try {
         // Records for the partitions on broker 2 cannot be written; the others are, and are not sent again.
-        await vi.waitFor(() => expect(stats().retried).toBeGreaterThan(2), { timeout: 30_000 });
+        await vi.waitFor(() => expect(stats().retried).toBeGreaterThan(2), { timeout: 60_000 });
         expect(input.acked).toBeLessThan(N);
         await c.control.brokerUp(2);
         await input.allAcked();
