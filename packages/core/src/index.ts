@@ -1,4 +1,4 @@
-export { LogMessage, type LogValue, type JsonValue } from './log-message.js';
+export { LogMessage, type LogValue, type JsonValue, type JsonFill } from './log-message.js';
 export { LogTemplate, compileTemplate } from './template.js';
 export type { ParseOptions } from './internal/syslog-parser.js';
 export { LogSource, type SourceClass } from './log-source.js';

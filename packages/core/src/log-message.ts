@@ -1,22 +1,16 @@
 import { formatTemplate } from './template.js';
-import { fieldsToJson, localOffsetAt, stringifyValue, valueSize } from './internal/field-values.js';
+import {
+  fieldsSize,
+  fieldsToJson,
+  localOffsetAt,
+  stringifyValue,
+  type JsonValue,
+  type LogValue,
+} from './internal/field-values.js';
 import { isJsonText } from './internal/json-check.js';
 import { parseSyslog, type ParseOptions } from './internal/syslog-parser.js';
 
-/** A JSON value as stored in a message field. */
-export type JsonValue =
-  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/**
- * A value of a name-value pair. Values keep their types: strings stay strings
- * (never bytes), numbers keep full precision, dates keep their instant.
- */
-export type LogValue =
-  | JsonValue // string, number, boolean, null, JSON arrays and objects
-  | bigint
-  | Date
-  | readonly string[]
-  | Uint8Array;
+export type { JsonValue, LogValue } from './internal/field-values.js';
 
 /**
  * Turns the parsed value of a JSON text into fields of `msg` (with `msg.set`),
@@ -37,6 +31,9 @@ const INDEX_FROM = 64; // array slots, i.e. 32 fields
 // and the fields, so that the constructor neither reads the clock nor allocates for nothing.
 let presetTime = -1;
 let presetFields: (string | LogValue)[] | undefined;
+// The shared field list measured last, and its size.
+let sizedList: unknown[] | undefined;
+let sizedListSize = 0;
 
 function canonicalName(name: string): string {
   // The seed's own example reads msg["MSG"]: MSG is the classic syslog-ng alias.
@@ -387,10 +384,14 @@ export class LogMessage {
 
   /** Approximate size in bytes, used by `batchBytes` accounting. */
   get size(): number {
-    let n = this.#json === undefined ? 0 : this.#json.length;
+    const n = this.#json === undefined ? 0 : this.#json.length;
     const f = this.#f;
-    for (let i = 0; i < f.length; i += 2)
-      n += (f[i] as string).length + valueSize(f[i + 1] as LogValue);
-    return n;
+    if (!this.#shared) return n + fieldsSize(f);
+    // A shared list never changes (copy on write): the messages of a request measure it once.
+    if (f !== sizedList) {
+      sizedList = f;
+      sizedListSize = fieldsSize(f);
+    }
+    return n + sizedListSize;
   }
 }

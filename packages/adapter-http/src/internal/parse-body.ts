@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { LogMessage, type LogValue } from '@logpath/core';
+import { LogMessage, type JsonFill, type LogValue } from '@logpath/core';
 import { HttpError } from './http-error.js';
 import { stampFields, type RequestFields } from './request-fields.js';
 import { firstInvalidUtf8 } from './utf8.js';
@@ -61,8 +61,6 @@ export function formatFromContentType(contentType: string | undefined): BodyForm
   throw new HttpError(415, `unsupported Content-Type "${type}"`, { supported: SUPPORTED_TYPES });
 }
 
-/** LogMessage.fromJsonText's `fill` (the type is not exported by @logpath/core). */
-type JsonFill = Parameters<typeof LogMessage.fromJsonText>[1];
 
 /** Where JSON values go: MESSAGE for `messageField`, and the request's fields after the JSON ones. */
 interface JsonTarget {

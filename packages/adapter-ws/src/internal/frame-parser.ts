@@ -4,7 +4,7 @@
  * never half a frame in the pipeline. The output arrays are reused from frame
  * to frame; nothing here allocates per message beyond the message itself.
  */
-import { LogMessage, type JsonValue } from '@logpath/core';
+import { LogMessage, type JsonFill, type JsonValue } from '@logpath/core';
 
 /** How a frame is read: `text` one message per frame; `lines` one per line; `json` an object (or an array of them); `ndjson` one object per line; `syslog` one syslog line per line. */
 export type WebSocketFormat = 'text' | 'lines' | 'json' | 'ndjson' | 'syslog';
@@ -262,8 +262,6 @@ function fill(msg: LogMessage, value: unknown, messageField: string): void {
   }
 }
 
-/** LogMessage.fromJsonText's `fill` (the type is not exported by @logpath/core). */
-type JsonFill = Parameters<typeof LogMessage.fromJsonText>[1];
 // One fill function per messageField, made once.
 const fills = new Map<string, JsonFill>();
 

@@ -1,5 +1,19 @@
-/** Conversions of field values, shared by LogMessage's getters. */
-import type { JsonValue, LogValue } from '../log-message.js';
+/** Field value types and their conversions, shared by LogMessage's getters. */
+
+/** A JSON value as stored in a message field. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * A value of a name-value pair. Values keep their types: strings stay strings
+ * (never bytes), numbers keep full precision, dates keep their instant.
+ */
+export type LogValue =
+  | JsonValue // string, number, boolean, null, JSON arrays and objects
+  | bigint
+  | Date
+  | readonly string[]
+  | Uint8Array;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -65,4 +79,12 @@ export function fieldsToJson(f: readonly unknown[]): Record<string, JsonValue> {
     } else out[k] = v;
   }
   return out;
+}
+
+/** Approximate size in bytes of interleaved fields (`[name, value, …]`). */
+export function fieldsSize(f: readonly unknown[]): number {
+  let n = 0;
+  for (let i = 0; i < f.length; i += 2)
+    n += (f[i] as string).length + valueSize(f[i + 1] as LogValue);
+  return n;
 }
