@@ -61,7 +61,6 @@ export function formatFromContentType(contentType: string | undefined): BodyForm
   throw new HttpError(415, `unsupported Content-Type "${type}"`, { supported: SUPPORTED_TYPES });
 }
 
-
 /** Where JSON values go: MESSAGE for `messageField`, and the request's fields after the JSON ones. */
 interface JsonTarget {
   readonly fill: JsonFill;
