@@ -11,11 +11,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTopic, sharedCluster, unique } from '../../packages/adapter-kafka/src/test-kafka.js';
-import { chainResult, runChain, running, type ChainOptions } from './chain-support.js';
+import { chainResult, chainScenario, runChain, running } from './chain-support.js';
 import { writeResult } from './results.js';
 
-const cluster = sharedCluster();
 let dir: string | undefined;
 
 afterEach(async () => {
@@ -27,28 +25,7 @@ afterEach(async () => {
 describe('end-to-end chain HTTP → Kafka → WebSocket → file', () => {
   it('loses no acknowledged message when the middle hops are killed (SIGKILL) and restarted', async () => {
     dir = await mkdtemp(join(tmpdir(), 'logpath-chain-kill-'));
-    const topic = unique('chain');
-    await createTopic(cluster, topic, 3);
-    const o: ChainOptions = {
-      signal: 'SIGKILL',
-      brokers: cluster.brokers,
-      topic,
-      group: unique('chain-group'),
-      dir,
-      total: 20_000,
-      batch: 100,
-      concurrency: 4,
-      spreadMs: 30_000,
-      // A slow final file (at most ~2000 msg/s: 100 per 50 ms flush, against the client's
-      // ~670/s): the backlog of each outage takes seconds to drain, so the next stop (which
-      // comes as soon as deliveries resume) finds messages in flight at every hop.
-      sinkFlushMs: 50,
-      faults: [
-        { at: 0.15, hops: ['relay'] },
-        { at: 0.4, hops: ['sink'] },
-        { at: 0.65, hops: ['relay', 'sink'] },
-      ],
-    };
+    const o = await chainScenario('SIGKILL', dir);
     const r = await runChain(o, vi.waitFor);
     const result = chainResult('chain-sigkill', o, r);
     await writeResult(result);

@@ -17,6 +17,7 @@ import {
   type HopName,
   warnings,
 } from './chain-hops.js';
+import { createTopic, sharedCluster, unique } from '../../packages/adapter-kafka/src/test-kafka.js';
 import type { ReliabilityResult } from './results.js';
 
 export { running } from './chain-hops.js';
@@ -150,6 +151,41 @@ export interface ChainOptions extends ClientOptions {
    * again before the next one.
    */
   faults: { at: number; hops: ('relay' | 'sink')[] }[];
+}
+
+/**
+ * The scenario both chain tests run, differing only in how the middle hops
+ * stop: 20,000 messages in NDJSON requests of 100, 4 at a time over about
+ * 30 s, through a new 3-partition topic of the shared cluster into a slow
+ * final file; the relay, then the sink, then both are stopped and restarted.
+ */
+export async function chainScenario(
+  signal: ChainOptions['signal'],
+  dir: string,
+): Promise<ChainOptions> {
+  const cluster = sharedCluster();
+  const topic = unique('chain');
+  await createTopic(cluster, topic, 3);
+  return {
+    signal,
+    brokers: cluster.brokers,
+    topic,
+    group: unique('chain-group'),
+    dir,
+    total: 20_000,
+    batch: 100,
+    concurrency: 4,
+    spreadMs: 30_000,
+    // A slow final file (at most ~2000 msg/s: 100 per 50 ms flush, against the client's
+    // ~670/s): the backlog of each outage takes seconds to drain, so the next stop (which
+    // comes as soon as deliveries resume) finds messages in flight at every hop.
+    sinkFlushMs: 50,
+    faults: [
+      { at: 0.15, hops: ['relay'] },
+      { at: 0.4, hops: ['sink'] },
+      { at: 0.65, hops: ['relay', 'sink'] },
+    ],
+  };
 }
 
 /** What {@link runChain} observed. */
