@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { describe, it, expect, afterEach } from 'vitest';
 import { startSource } from '@logpath/core/testing';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -158,6 +158,29 @@ async function badBesideGood(
 }
 
 describe('WebSocketSource bad input', () => {
+  it('cuts off a client that trickles its upgrade headers (headersTimeout); others are served', async () => {
+    h = await startWs({ headersTimeout: 400 });
+    const port = h.ws.port;
+    const slow = netConnect(port, '127.0.0.1');
+    const ended = new Promise<number>((resolve) => slow.on('close', () => resolve(Date.now())));
+    slow.on('error', () => undefined);
+    const began = Date.now();
+    slow.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+    // One header byte every 50 ms: without the timeout this would go on until the test ends.
+    const trickle = setInterval(() => slow.writable && slow.write('X'), 50);
+    try {
+      const c = await connect(h.url);
+      await sendFrame(c, 'still served');
+      expect((await h.waitFor(1))[0]!.get('MESSAGE')).toBe('still served');
+      c.close();
+      const closedAt = await ended;
+      expect(closedAt - began).toBeLessThan(5_000);
+    } finally {
+      clearInterval(trickle);
+      slow.destroy();
+    }
+  });
+
   it('oversize frames close with 1009; other clients are unaffected', async () => {
     h = await startWs({ maxPayload: 1024 });
     const { code } = await badBesideGood(h, 'x'.repeat(2048), 'still fine', 'still fine');

@@ -204,15 +204,24 @@ export class WebSocketSource extends LogSource<WebSocketSourceOptions> {
   }
 
   #createServer(cfg: SourceConfig): HttpServer {
+    // Node checks these timeouts only every connectionsCheckingInterval (30 s by
+    // default): check four times per timeout so a slow client is cut off in time.
+    const timeouts = {
+      headersTimeout: cfg.headersTimeout,
+      requestTimeout: cfg.headersTimeout,
+      connectionsCheckingInterval:
+        cfg.headersTimeout === 0 ? 30_000 : Math.min(30_000, Math.max(100, cfg.headersTimeout / 4)),
+    };
     const server = cfg.tls
       ? createHttpsServer({
+          ...timeouts,
           key: cfg.tls.key,
           cert: cfg.tls.cert,
           ca: cfg.tls.ca,
           requestCert: cfg.tls.requestClientCert === true,
           rejectUnauthorized: cfg.tls.requestClientCert === true,
         })
-      : createHttpServer();
+      : createHttpServer(timeouts);
     server.on('request', (_req, res) => {
       res.writeHead(426, {
         'Content-Type': 'application/json',

@@ -77,6 +77,12 @@ export interface WebSocketSourceOptions {
   perMessageDeflate?: boolean;
   /** A client that lets this many bytes of replies pile up unread is disconnected (1008). Default 4 MiB. */
   maxReplyBuffer?: number;
+  /**
+   * Longest time to receive an upgrade request's headers, in ms (Node's
+   * `headersTimeout`; cuts off slow-loris clients). Only for the source's own
+   * server: with `server`, that server's timeouts apply. 0 disables it. Default 10000.
+   */
+  headersTimeout?: number;
 }
 
 /** Defaults of {@link WebSocketSourceOptions} (options without a default are absent). */
@@ -94,6 +100,7 @@ export const DEFAULT_WEBSOCKET_SOURCE_OPTIONS = Object.freeze({
   closeTimeout: 5_000,
   perMessageDeflate: false,
   maxReplyBuffer: 4 << 20,
+  headersTimeout: 10_000,
 });
 
 const KNOWN = [
@@ -127,6 +134,7 @@ export interface SourceConfig extends ParserConfig {
   readonly closeTimeout: number;
   readonly perMessageDeflate: boolean;
   readonly maxReplyBuffer: number;
+  readonly headersTimeout: number;
 }
 
 /**
@@ -207,6 +215,7 @@ export function resolveSourceOptions(input: WebSocketSourceOptions | undefined):
     closeTimeout: pick('closeTimeout', (n, v) => checkMs(issues, n, v)),
     perMessageDeflate: pick('perMessageDeflate', (n, v) => checkBoolean(issues, n, v)),
     maxReplyBuffer: pick('maxReplyBuffer', (n, v) => checkInt(issues, n, v, 1)),
+    headersTimeout: pick('headersTimeout', (n, v) => checkMs(issues, n, v)),
   };
   if (cfg.pingInterval > 0 && cfg.pingTimeout === 0)
     issues.push('options.pingTimeout must be > 0 when options.pingInterval is set, got 0');
