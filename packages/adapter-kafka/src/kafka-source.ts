@@ -8,6 +8,9 @@ import { resolveSourceOptions } from './internal/resolve-source-options.js';
 import { createConverter, type Converter } from './internal/to-log-message.js';
 import type { KafkaSourceOptions, ResolvedKafkaSourceOptions } from './kafka-source-options.js';
 
+/** The transport name of every message. */
+const TRANSPORT = 'kafka';
+
 /** Errors that mean the group moved on: kafkajs must rejoin before anything else works. */
 const MEMBERSHIP_ERRORS = new Set([
   'REBALANCE_IN_PROGRESS',
@@ -114,14 +117,14 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
     const o = resolveSourceOptions(options);
     this.#o = o;
     this.#kafka = o.kafka ?? createKafka(o, this.logger);
-    this.#convert = createConverter(o.format, o.messageField);
+    this.#convert = createConverter(o.format, o.messageField, TRANSPORT);
     this.autoCloseBatches = false;
     if (o.commit === 'delivered') {
       this.ackTracker = new InstantAckTracker((bookmark, status) =>
         this.#tracker.ack(bookmark as number, status),
       );
     }
-    this.setTransportName('kafka');
+    this.setTransportName(TRANSPORT);
   }
 
   /** Counters and state of the consumer, beside the pipeline's own stats. */
@@ -266,17 +269,13 @@ export class KafkaSource extends LogSource<KafkaSourceOptions> {
     to: number,
     chunk: Chunk | undefined,
   ): void {
-    const { topic, partition } = p.batch;
     const convert = this.#convert;
-    for (let i = from; i < to; i++) {
-      this.postMessage(
-        convert(
-          messages[i]!,
-          topic,
-          partition,
-          chunk === undefined ? undefined : chunk.base + i - from,
-        ),
-      );
+    convert.begin(p.batch.topic, p.batch.partition);
+    if (chunk === undefined) {
+      for (let i = from; i < to; i++) this.postMessage(convert.convert(messages[i]!, undefined));
+    } else {
+      const base = chunk.base - from;
+      for (let i = from; i < to; i++) this.postMessage(convert.convert(messages[i]!, base + i));
     }
     this.closeBatch();
     p.resolveOffset(messages[to - 1]!.offset);

@@ -1,6 +1,17 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { KAFKA_FIELDS, createConverter, textOrBytes } from './to-log-message.js';
+import { KAFKA_FIELDS, createConverter as create, textOrBytes } from './to-log-message.js';
+
+type Format = Parameters<typeof create>[0];
+
+/** A converter as a function of one record, its batch's topic/partition and a bookmark. */
+function createConverter(format: Format, messageField: string, transport?: string) {
+  const c = create(format, messageField, transport);
+  return (r: KafkaMessage, topic: string, partition: number, bookmark: number | undefined) => {
+    c.begin(topic, partition);
+    return c.convert(r, bookmark);
+  };
+}
 
 function record(value: string | Buffer | null, extra: Partial<KafkaMessage> = {}): KafkaMessage {
   return {
@@ -82,6 +93,29 @@ describe('createConverter', () => {
     const raw = convert(record('<abc> nope'), 't', 0, undefined);
     expect(raw.get('MESSAGE')).toBe('<abc> nope');
     expect(raw.getAsString(KAFKA_FIELDS.PARSE_ERROR)).toMatch(/no <PRI> header/);
+  });
+});
+
+describe('raw batches', () => {
+  it('gives each record its own fields, the batch its topic, partition and transport', () => {
+    const c = create('raw', 'message', 'kafka');
+    c.begin('a', 1);
+    const one = c.convert(record('one', { offset: '1' }), 10);
+    const two = c.convert(record('two', { offset: '2', key: Buffer.from('k') }), 11);
+    c.begin('b', 2);
+    const three = c.convert(record(null, { offset: '3' }), 12);
+    one.set('x', 1);
+    expect(two.has('x')).toBe(false);
+    expect(three.has('x')).toBe(false);
+    expect([one, two, three].map((m) => m.get('MESSAGE'))).toEqual(['one', 'two', '']);
+    expect([one, two, three].map((m) => m.get(KAFKA_FIELDS.OFFSET))).toEqual(['1', '2', '3']);
+    expect([one, two, three].map((m) => m.bookmark)).toEqual([10, 11, 12]);
+    expect([one, two, three].map((m) => m.get(KAFKA_FIELDS.TOPIC))).toEqual(['a', 'a', 'b']);
+    expect([one, two, three].map((m) => m.get(KAFKA_FIELDS.PARTITION))).toEqual([1, 1, 2]);
+    expect(one.has(KAFKA_FIELDS.KEY)).toBe(false);
+    expect(two.get(KAFKA_FIELDS.KEY)).toBe('k');
+    expect(three.get('TRANSPORT')).toBe('kafka');
+    expect(one.keys()[0]).toBe('MESSAGE');
   });
 });
 
