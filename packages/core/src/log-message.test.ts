@@ -175,6 +175,17 @@ describe('LogMessage toJSON and clone', () => {
     expect(msg.get('A')).toBe(1);
     expect(msg.has('B')).toBe(false);
   });
+
+  it('keeps the receive time of the original, even an old or pre-1970 one', () => {
+    for (const received of [NOV25 - 86_400_000, 0, -5_000]) {
+      const msg = new LogMessage('m');
+      msg._restoreTimes(received, NOV25, 60);
+      const c = msg.clone();
+      expect(c.receivedAt).toBe(received);
+      expect(c.timestampMs).toBe(NOV25);
+      expect(c.timezoneOffset).toBe(60);
+    }
+  });
 });
 
 /** Sends one line with util-linux logger over UDP and returns the datagram. */
