@@ -12,23 +12,14 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ReliabilityResult } from '../test/reliability/results.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const DEFAULT_RESULTS = join(ROOT, 'test', 'reliability', 'results');
 const DEFAULT_OUT = join(ROOT, 'docs', 'reliability.md');
 
 /** One result file, as written by `test/reliability/results.ts`. */
-export interface ReportRow {
-  scenario: string;
-  load: string;
-  injected: string;
-  sent: number;
-  delivered: number;
-  duplicated: number;
-  lost: number;
-  peakRssMiB: number | null;
-  details?: Record<string, string | number>;
-}
+export type ReportRow = ReliabilityResult;
 
 const COUNTS = ['sent', 'delivered', 'duplicated', 'lost'] as const;
 const TEXTS = ['scenario', 'load', 'injected'] as const;
