@@ -77,7 +77,8 @@ describe.skipIf(EXTERNAL)(
           kafkaLogLevel: 'nothing',
         },
         {
-          batchLines: 500,
+          // Small flushes: many sends (each waiting for its acks) span the leader moves.
+          batchLines: 100,
         },
       );
       let moves = 0;
@@ -111,6 +112,9 @@ describe.skipIf(EXTERNAL)(
         logLevel: logLevel.NOTHING,
         retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 300 },
       });
+      // The mock places leaders at random: make broker 2 lead partitions, so its outage hits.
+      await c.control.setLeader(topic, 1, 2);
+      await c.control.setLeader(topic, 4, 2);
       await c.control.brokerDown(2);
       const messages = Array.from({ length: N }, (_, i) => String(i));
       const {

@@ -98,6 +98,9 @@ describe.skipIf(EXTERNAL)(
         await vi.waitFor(() => expect(dest.delivered.length).toBeGreaterThan(500), {
           timeout: 20_000,
         });
+        // The mock places leaders at random: make broker 2 lead partitions, so its outage hits.
+        await c.control.setLeader(topic, 1, 2);
+        await c.control.setLeader(topic, 4, 2);
         await c.control.brokerDown(2);
         await pause(5000);
         await c.control.brokerUp(2);
