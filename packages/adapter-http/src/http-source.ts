@@ -349,11 +349,9 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
       this.#pending.add(pending);
       pending.start();
     }
-    for (let i = 0; i < n; i++) {
-      const msg = messages[i]!;
-      if (pending !== undefined) msg.setBookmark(pending);
-      this.postMessage(msg); // false only means "window full": the hooks switch to busy answers
-    }
+    if (pending !== undefined) for (let i = 0; i < n; i++) messages[i]!.setBookmark(pending);
+    // false only means "window full": the hooks switch to busy answers
+    this.postMessages(messages);
     if (n > 0) this.closeBatch();
     if (pending === undefined) this.#answer(res, 202, `{"accepted":${n}}`, false);
   }

@@ -61,10 +61,14 @@ export class LifecycleError extends LogpathError {
   }
 }
 
-/** Input could not be parsed (a syslog line, a template). */
+/** Input could not be parsed (a syslog line, a template, NDJSON). */
 export class ParseError extends LogpathError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The 1-based line of the input that failed, for input made of lines (NDJSON). */
+  readonly line: number | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; line?: number }) {
     super(ErrorCode.PARSE, message, options);
+    this.line = options?.line;
   }
 }
 

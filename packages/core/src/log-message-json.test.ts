@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, it, expect, vi } from 'vitest';
+import { ErrorCode, ParseError } from './errors.js';
 import { LogMessage, type JsonFill, type LogValue } from './log-message.js';
 
 /** Object keys as typed fields, `message` as MESSAGE; any other value as MESSAGE. */
@@ -133,5 +135,112 @@ describe('LogMessage.fromJsonText', () => {
       throw new Error('fill bug');
     })!;
     expect(broken.get('MESSAGE')).toBe(text);
+  });
+});
+
+/** The line number fromJsonLines reports, or 0 when it accepts the text. */
+function badLine(text: string): number {
+  try {
+    LogMessage.fromJsonLines(text, fill);
+    return 0;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ParseError);
+    return (err as ParseError).line!;
+  }
+}
+
+/** What a line-by-line JSON.parse says: the first line (LF-separated) that is neither blank nor JSON. */
+function expectedBadLine(text: string): number {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (/^[ \t\r]*$/.test(lines[i]!)) continue;
+    try {
+      JSON.parse(lines[i]!);
+    } catch {
+      return i + 1;
+    }
+  }
+  return 0;
+}
+
+describe('LogMessage.fromJsonLines', () => {
+  it('makes one message per line that is not blank, in order, CR of CRLF removed', () => {
+    const text = '{"message":"a","n":1}\r\n\n  \t\r\n[1,{"b":[2]}]\n"text"\r\n{"message":"last"}';
+    const msgs = LogMessage.fromJsonLines(text, fill);
+    // Measured before parsing: the line's text, without the CR.
+    expect(msgs.map((m) => m.size)).toEqual([21, 13, 6, 18]);
+    expect(msgs.map((m) => m.get('MESSAGE'))).toEqual(['a', [1, { b: [2] }], 'text', 'last']);
+    expect(msgs[0]!.get('n')).toBe(1);
+    expect(LogMessage.fromJsonLines('', fill)).toEqual([]);
+    expect(LogMessage.fromJsonLines('\n \r\n', fill)).toEqual([]);
+  });
+
+  it('refuses the whole text at its first bad line, with JSON.parse as the cause', () => {
+    const text = '{"a":1}\n{"b":[1,{"c":2}]}\n\n{"x":\n{"y":}';
+    let caught: unknown;
+    try {
+      LogMessage.fromJsonLines(text, fill);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ParseError);
+    const err = caught as ParseError;
+    expect(err.code).toBe(ErrorCode.PARSE);
+    expect(err.line).toBe(4);
+    expect(err.cause).toBeInstanceOf(SyntaxError);
+    expect(err.message).toBe(`line 4 is not valid JSON: ${(err.cause as Error).message}`);
+    expect(badLine('{}\n{}\n{')).toBe(3); // the last line, without a newline
+    expect(badLine('\ufeff{}')).toBe(1); // a BOM is not whitespace
+    expect(badLine('{"a":"\t"}')).toBe(1); // a raw tab inside a string
+  });
+
+  it('gives every message the template fields, one receive time, and parses none', () => {
+    const template = new LogMessage().set('SOURCEIP', '10.0.0.1');
+    const spy = vi.fn(fill);
+    const at = Date.UTC(2026, 10, 25);
+    const msgs = LogMessage.fromJsonLines('{"a":1}\n{"a":2}\n', spy, template, at);
+    expect(spy).not.toHaveBeenCalled();
+    expect(msgs.map((m) => m.receivedAt)).toEqual([at, at]);
+    msgs[0]!.set('SOURCEIP', 'changed');
+    expect(fields(msgs[0]!)).toEqual([
+      ['a', 1],
+      ['SOURCEIP', 'changed'],
+    ]);
+    expect(fields(msgs[1]!)).toEqual([
+      ['a', 2],
+      ['SOURCEIP', '10.0.0.1'],
+    ]);
+    expect(template.get('SOURCEIP')).toBe('10.0.0.1');
+  });
+
+  it('agrees with JSON.parse line by line on generated and mutated NDJSON', () => {
+    const line = fc.oneof(
+      fc.json({ maxDepth: 2 }),
+      fc.json({ maxDepth: 0, stringUnit: 'binary' }),
+      fc
+        .dictionary(
+          fc.string({ unit: 'binary' }),
+          fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null)),
+        )
+        .map((o) => JSON.stringify(o)),
+      fc.constantFrom('', ' ', '\r', '\t{}\r'),
+    );
+    const ndjson = fc.array(line, { maxLength: 8 }).map((ls) => ls.join('\n'));
+    fc.assert(
+      fc.property(ndjson, (t) => badLine(t) === expectedBadLine(t) && badLine(t) === 0),
+      { numRuns: 1000 },
+    );
+    const mutated = fc
+      .tuple(ndjson, fc.nat(), fc.constantFrom('"', '\\', ',', '{', '}', ']', '\n', '\u0001', ' '))
+      .map(([t, at, piece]) => {
+        const i = at % (t.length + 1);
+        return at % 2 === 0
+          ? t.slice(0, i) + piece + t.slice(i)
+          : t.slice(0, i) + piece + t.slice(i + 1);
+      });
+    fc.assert(
+      fc.property(mutated, (t) => badLine(t) === expectedBadLine(t)),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   type LogValue,
 } from './internal/field-values.js';
 import { isJsonText } from './internal/json-check.js';
+import { firstInvalidJsonLine, invalidLine, isBlank } from './internal/json-lines.js';
 import { parseSyslog, type ParseOptions } from './internal/syslog-parser.js';
 
 export type { JsonValue, LogValue } from './internal/field-values.js';
@@ -138,6 +139,55 @@ export class LogMessage {
     msg.#json = text;
     msg.#fill = fill;
     return msg;
+  }
+
+  /**
+   * Messages from NDJSON text, one per line that is not blank, each made as
+   * {@link LogMessage.fromJsonText} makes it: parsed when a field is first
+   * read. The whole text is checked before any message is made, in one pass
+   * that costs less than checking line by line. Lines end with LF or CRLF.
+   *
+   * @param fill - turns each parsed value into fields; see {@link JsonFill}.
+   * @param fields - fields every message gets after its JSON ones, as for
+   *   fromJsonText. Default: none.
+   * @param receivedAt - the receive time of every message, ms since the
+   *   epoch. Default (or when not a finite time): now, read once.
+   * @throws {ParseError} naming the first line that is not valid JSON
+   *   (`line`, 1-based), with JSON.parse's error as `cause`. No message is
+   *   made then.
+   */
+  static fromJsonLines(
+    text: string,
+    fill: JsonFill,
+    fields?: LogMessage,
+    receivedAt = -1,
+  ): LogMessage[] {
+    const bad = firstInvalidJsonLine(text);
+    if (bad > 0) throw invalidLine(text, bad);
+    if (fields !== undefined && fields.#json !== undefined) fields.#materialize();
+    // One shared list (copy on write) for all: an empty one when there are no fields.
+    const list = fields === undefined ? [] : fields.#f;
+    if (fields !== undefined) fields.#shared = true;
+    const out: LogMessage[] = [];
+    presetTime = receivedAt >= 0 && Number.isFinite(receivedAt) ? receivedAt : Date.now();
+    presetFields = list;
+    const n = text.length;
+    for (let start = 0; start < n;) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = n;
+      const stop = end > start && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
+      if (stop > start && !isBlank(text, start, stop)) {
+        const msg = new LogMessage(); // cannot throw
+        msg.#shared = true;
+        msg.#json = start === 0 && stop === n ? text : text.slice(start, stop);
+        msg.#fill = fill;
+        out.push(msg);
+      }
+      start = end + 1;
+    }
+    presetTime = -1;
+    presetFields = undefined;
+    return out;
   }
 
   /**
@@ -400,3 +450,4 @@ export class LogMessage {
     return n + sizedListSize;
   }
 }
+

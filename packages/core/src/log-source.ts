@@ -104,6 +104,20 @@ export abstract class LogSource<TOptions = Record<string, unknown>> {
     return host.post(msg);
   }
 
+  /**
+   * Posts several messages, in order: the same as {@link postMessage} for
+   * each, with the bookkeeping done once for all (a request body, a frame,
+   * a fetched page). Returns `false` when the window is now full.
+   * @throws LifecycleError when the source is not running in a pipeline.
+   * @throws LogpathError ERR_MISSING_BOOKMARK when an ack tracker is set and
+   *   any of the messages has no bookmark; none of them is posted then.
+   */
+  postMessages(messages: readonly LogMessage[]): boolean {
+    const host = this[kHost];
+    if (host === undefined) throw notRunning('postMessages');
+    return host.postMany(messages);
+  }
+
   /** Hands the messages posted since the last call to the destinations. */
   closeBatch(): void {
     const host = this[kHost];

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { LogMessage, type JsonFill, type LogValue } from '@logpath/core';
+import { LogMessage, ParseError, type JsonFill, type LogValue } from '@logpath/core';
 import { HttpError } from './http-error.js';
 import { stampFields, type RequestFields } from './request-fields.js';
 import { firstInvalidUtf8 } from './utf8.js';
@@ -87,7 +87,12 @@ export function parseBody(
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const target: JsonTarget = { fill: fillFor(limits.messageField), fields };
   if (format === 'json') return parseJsonDocument(text, limits, target);
-  return parseLines(text, format, limits, target, buf.length > limits.maxLineBytes);
+  if (format === 'ndjson') return parseNdjson(text, limits, target, buf.length);
+  const make =
+    format === 'text'
+      ? (line: string) => stamp(new LogMessage(line), fields)
+      : (line: string) => stamp(LogMessage.parse(line), fields);
+  return parseLines(text, limits, buf.length > limits.maxLineBytes, make);
 }
 
 function stamp(msg: LogMessage, fields: RequestFields | undefined): LogMessage {
@@ -157,17 +162,47 @@ function isArrayText(text: string): boolean {
   return false;
 }
 
-function parseLines(
+/**
+ * NDJSON, checked as a whole by core (cheaper than line by line). The limits
+ * are checked first, and only when the body is large enough to break them.
+ */
+function parseNdjson(
   text: string,
-  format: BodyFormat,
   limits: BodyLimits,
   target: JsonTarget,
+  bodyBytes: number,
+): LogMessage[] {
+  // N messages take at least 2N - 1 characters (one each, and the newlines between).
+  if (bodyBytes > limits.maxLineBytes || text.length > 2 * limits.maxMessages) {
+    parseLines(text, limits, bodyBytes > limits.maxLineBytes, undefined);
+  }
+  const f = target.fields;
+  try {
+    return f === undefined
+      ? LogMessage.fromJsonLines(text, target.fill)
+      : LogMessage.fromJsonLines(text, target.fill, f.template, f.receivedAt);
+  } catch (err) {
+    if (!(err instanceof ParseError) || err.line === undefined) throw err;
+    const reason = err.cause instanceof Error ? err.cause.message : 'invalid JSON';
+    throw new HttpError(400, `line ${err.line} is not valid JSON: ${reason}`, { line: err.line });
+  }
+}
+
+/**
+ * One message per line, made by `make`; without `make` (NDJSON, made by
+ * core) only the line length and count limits are checked, blank lines not
+ * counted.
+ */
+function parseLines(
+  text: string,
+  limits: BodyLimits,
   checkLength: boolean,
+  make: ((line: string) => LogMessage) | undefined,
 ): LogMessage[] {
   const out: LogMessage[] = [];
+  let count = 0;
   const len = text.length;
   const { maxLineBytes, maxMessages } = limits;
-  const fields = target.fields;
   let start = 0;
   let lineNo = 0;
   while (start < len) {
@@ -175,43 +210,23 @@ function parseLines(
     if (end < 0) end = len;
     lineNo++;
     const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    if (stop > start) {
-      const line = text.slice(start, stop);
-      if (checkLength && lineTooLong(line, maxLineBytes)) {
-        throw new HttpError(413, `line ${lineNo} exceeds maxLineBytes (${maxLineBytes} bytes)`, {
-          line: lineNo,
-          maxLineBytes,
-        });
-      }
-      if (out.length === maxMessages) {
-        throw new HttpError(413, `the body holds more than maxMessages (${maxMessages}) messages`, {
-          maxMessages,
-        });
-      }
-      if (format === 'ndjson') {
-        const msg = fromJsonText(line, target);
-        if (msg !== undefined) out.push(msg);
-        else if (line.trim() !== '') throw notJson(line, lineNo);
-      } else if (format === 'text') {
-        out.push(stamp(new LogMessage(line), fields));
-      } else {
-        out.push(stamp(LogMessage.parse(line), fields));
-      }
-    }
+    const line = stop > start ? text.slice(start, stop) : '';
     start = end + 1;
+    if (line === '' || (make === undefined && line.trim() === '')) continue;
+    if (checkLength && lineTooLong(line, maxLineBytes)) {
+      throw new HttpError(413, `line ${lineNo} exceeds maxLineBytes (${maxLineBytes} bytes)`, {
+        line: lineNo,
+        maxLineBytes,
+      });
+    }
+    if (count++ === maxMessages) {
+      throw new HttpError(413, `the body holds more than maxMessages (${maxMessages}) messages`, {
+        maxMessages,
+      });
+    }
+    if (make !== undefined) out.push(make(line));
   }
   return out;
-}
-
-/** The 400 for a line that is not JSON, with JSON.parse's reason. */
-function notJson(line: string, lineNo: number): HttpError {
-  let reason = 'invalid JSON';
-  try {
-    JSON.parse(line);
-  } catch (err) {
-    reason = (err as Error).message;
-  }
-  return new HttpError(400, `line ${lineNo} is not valid JSON: ${reason}`, { line: lineNo });
 }
 
 /** UTF-8 length > max, computing it only when the UTF-16 length cannot decide. */

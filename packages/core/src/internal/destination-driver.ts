@@ -116,6 +116,34 @@ export class DestinationDriver {
     if (!this.#scheduled) this.#schedule();
   }
 
+  /**
+   * enqueue() for each of `msgs`, counting each as one more delivery to
+   * settle (`_pending`). Counted once when the queue has room for all.
+   */
+  enqueueMany(msgs: readonly LogMessage[], flowControl: boolean): void {
+    const n = msgs.length;
+    const q = this.queue;
+    // A disk buffer is full by bytes: only a message at a time can tell.
+    if (this.#state === 'stopped' || q.persistent || q.isFull(this.#o.logFifoSize - n + 1)) {
+      for (let i = 0; i < n; i++) {
+        const m = msgs[i]!;
+        m._pending++;
+        this.enqueue(m, flowControl);
+      }
+      return;
+    }
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const m = msgs[i]!;
+      m._pending++;
+      bytes += m._size || m.size;
+      q.push(m);
+    }
+    this.counters.received += n;
+    this.counters.bytes += bytes;
+    if (!this.#scheduled) this.#schedule();
+  }
+
   /** Resolves once the queue is empty and nothing is in flight. */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();

@@ -105,9 +105,18 @@ function scan(s: string, from: number, to: number): number {
 // so the match is linear. Anything else falls back to the scan.
 const STR = String.raw`"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"`;
 const VAL = String.raw`(?:${STR}|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)`;
+
+/**
+ * The source of a regular expression matching one flat JSON object, with
+ * `ws` (a pattern) as the whitespace allowed between its tokens.
+ */
+export function flatObjectPattern(ws: string): string {
+  const member = `${STR}${ws}:${ws}${VAL}${ws}`;
+  return `\\{${ws}(?:${member}(?:,${ws}${member})*)?\\}`;
+}
+
 const WS = '[ \\t\\n\\r]*';
-const MEMBER = `${STR}${WS}:${WS}${VAL}${WS}`;
-const FLAT_OBJECT = new RegExp(`${WS}\\{${WS}(?:${MEMBER}(?:,${WS}${MEMBER})*)?\\}`, 'y');
+const FLAT_OBJECT = new RegExp(`${WS}${flatObjectPattern(WS)}`, 'y');
 
 /** True when `s.slice(from, to)` is valid JSON, deciding deep nesting with JSON.parse. */
 export function isJsonText(s: string, from: number, to: number): boolean {
@@ -115,6 +124,11 @@ export function isJsonText(s: string, from: number, to: number): boolean {
   flat.lastIndex = from;
   // The match may run past `to` (into the next line): then it proves nothing here.
   if (flat.test(s) && flat.lastIndex <= to && skipWs(s, flat.lastIndex, to) === to) return true;
+  return scanJsonText(s, from, to);
+}
+
+/** isJsonText without its flat-object shortcut, for text that a caller's expression already refused. */
+export function scanJsonText(s: string, from: number, to: number): boolean {
   const r = scan(s, from, to);
   if (r !== TOO_DEEP) return r === VALID;
   try {

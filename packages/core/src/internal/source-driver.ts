@@ -29,6 +29,8 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
   readonly #routes: readonly Route[];
   /** Whether acks (not routing) free window slots: some path is flow-controlled. */
   readonly #holdWindow: boolean;
+  /** Some path and none filters or rewrites: a batch is routed whole (#routeMany). */
+  readonly #plain: boolean;
   readonly #wakeAt: number;
   #inFlight = 0;
   #blocked = 0;
@@ -53,6 +55,7 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
     this.#routes = routes;
     this.#log = logger;
     this.#holdWindow = routes.some((r) => r.flowControl);
+    this.#plain = routes.length > 0 && routes.every((r) => !r.filter && !r.rewrite);
     // Wake with a quarter of the window free, so suspend/wakeup do not ping-pong per message.
     this.#wakeAt = options.logIwSize - Math.max(1, Math.floor(options.logIwSize / 4));
     source[kHost] = this;
@@ -83,12 +86,7 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
   post(msg: LogMessage): boolean {
     const tracker = this.#src.ackTracker;
     if (tracker !== undefined) {
-      if (msg.bookmark === undefined) {
-        throw new LogpathError(
-          ErrorCode.MISSING_BOOKMARK,
-          `${this.#src.persistName}: an ackTracker is set, so every posted message needs a bookmark (new LogMessage(text, bookmark) or setBookmark())`,
-        );
-      }
+      if (msg.bookmark === undefined) throw this.#missingBookmark();
       tracker._track(msg);
     }
     if (this.#transport !== undefined) msg.set('TRANSPORT', this.#transport);
@@ -108,11 +106,71 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
     return true;
   }
 
+  /** post() for each of `msgs`, with the counters and the routing done once for all. */
+  postMany(msgs: readonly LogMessage[]): boolean {
+    const n = msgs.length;
+    const tracker = this.#src.ackTracker;
+    if (tracker !== undefined) {
+      // All or none: a message without a bookmark must not leave the others half posted.
+      for (let i = 0; i < n; i++)
+        if (msgs[i]!.bookmark === undefined) throw this.#missingBookmark();
+    }
+    const transport = this.#transport;
+    const batch = this.#src.autoCloseBatches ? undefined : this.#batch;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const msg = msgs[i]!;
+      if (tracker !== undefined) tracker._track(msg);
+      if (transport !== undefined) msg.set('TRANSPORT', transport);
+      msg._owner = this;
+      msg._pending = 1;
+      msg._status = STATUS_DELIVERED;
+      bytes += msg._size = msg.size;
+      if (batch !== undefined) batch.push(msg);
+    }
+    this.#inFlight += n;
+    this.counters.received += n;
+    this.counters.bytes += bytes;
+    if (batch === undefined) this.#routeMany(msgs);
+    if (this.#inFlight >= this.#o.logIwSize || this.#blocked > 0) {
+      if (!this.#suspended) this.#suspend();
+      return false;
+    }
+    return true;
+  }
+
+  #missingBookmark(): LogpathError {
+    return new LogpathError(
+      ErrorCode.MISSING_BOOKMARK,
+      `${this.#src.persistName}: an ackTracker is set, so every posted message needs a bookmark (new LogMessage(text, bookmark) or setBookmark())`,
+    );
+  }
+
   closeBatch(): void {
     const batch = this.#batch;
     if (batch.length === 0) return;
     this.#batch = [];
-    for (let i = 0; i < batch.length; i++) this.#route(batch[i]!);
+    this.#routeMany(batch);
+  }
+
+  /**
+   * Routes messages in order. When no path filters or rewrites, each
+   * destination takes them in one call; otherwise they go one by one.
+   */
+  #routeMany(msgs: readonly LogMessage[]): void {
+    if (!this.#plain) {
+      for (let i = 0; i < msgs.length; i++) this.#route(msgs[i]!);
+      return;
+    }
+    const routes = this.#routes;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      for (const d of r.destinations) d.enqueueMany(msgs, r.flowControl);
+    }
+    const n = msgs.length;
+    this.counters.posted += n;
+    if (!this.#holdWindow) this.#release(n);
+    for (let i = 0; i < n; i++) settle(msgs[i]!, STATUS_DELIVERED); // the routing guards
   }
 
   setTransport(name: string): void {
@@ -179,8 +237,8 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
     }
   }
 
-  #release(): void {
-    this.#inFlight--;
+  #release(n = 1): void {
+    this.#inFlight -= n;
     if (this.#suspended && this.#inFlight <= this.#wakeAt && this.#blocked === 0) this.#wakeup();
   }
 

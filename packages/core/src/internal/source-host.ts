@@ -6,6 +6,7 @@ export const kHost: unique symbol = Symbol('logpath.sourceHost');
 /** What a LogSource calls into; implemented by the source driver. */
 export interface SourceHost {
   post(msg: LogMessage): boolean;
+  postMany(msgs: readonly LogMessage[]): boolean;
   closeBatch(): void;
   waitForWindow(): Promise<void>;
   setTransport(name: string): void;

@@ -1,0 +1,67 @@
+/**
+ * The syntax check of NDJSON text as a whole, for LogMessage.fromJsonLines.
+ * Lines are separated by LF; a CR before it belongs to the line ending. A line
+ * is valid when it is blank (spaces, tabs, CRs) or one JSON text.
+ *
+ * Most log lines are flat objects: one sticky regular expression run checks
+ * every consecutive such line at once, so the per-line cost is the engine's
+ * compiled loop alone (a call per line costs about a third more). A line it
+ * stops at is checked alone by the full scan, and the run resumes after it.
+ */
+import { ParseError } from '../errors.js';
+import { flatObjectPattern, scanJsonText } from './json-check.js';
+
+// Inside a line only LF cannot appear: it ends the line.
+const WS = '[ \\t\\r]*';
+// Whole lines, LF included: blank, or a flat object with whitespace around it.
+const FLAT_LINES = new RegExp(`(?:${WS}(?:${flatObjectPattern(WS)}${WS})?\\n)*`, 'y');
+
+/** 0 when every line of `text` is blank or valid JSON, else the (1-based) number of the first line that is not. */
+export function firstInvalidJsonLine(text: string): number {
+  const n = text.length;
+  const lines = FLAT_LINES;
+  let i = 0;
+  while (i < n) {
+    lines.lastIndex = i;
+    lines.test(text); // always matches, maybe nothing: it stops at the first other line
+    i = lines.lastIndex;
+    if (i >= n) break;
+    let end = text.indexOf('\n', i);
+    if (end < 0) end = n;
+    if (!isBlank(text, i, end) && !scanJsonText(text, i, end)) return lineNumberAt(text, i);
+    i = end + 1;
+  }
+  return 0;
+}
+
+/** True when `text` holds only spaces, tabs and CRs between `from` and `to`. */
+export function isBlank(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+function lineNumberAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** The ParseError for line `line` of `text`, with JSON.parse's reason. */
+export function invalidLine(text: string, line: number): ParseError {
+  let start = 0;
+  for (let l = 1; l < line; l++) start = text.indexOf('\n', start) + 1;
+  const end = text.indexOf('\n', start);
+  let cause: unknown = new SyntaxError('invalid JSON');
+  try {
+    JSON.parse(end < 0 ? text.slice(start) : text.slice(start, end));
+  } catch (err) {
+    cause = err;
+  }
+  return new ParseError(`line ${line} is not valid JSON: ${(cause as Error).message}`, {
+    line,
+    cause,
+  });
+}
