@@ -90,6 +90,7 @@ export class WebSocketSource extends LogSource<WebSocketSourceOptions> {
         return self.#transport;
       },
       post: (msg: LogMessage) => this.postMessage(msg),
+      postMany: (msgs: readonly LogMessage[]) => this.postMessages(msgs),
       closeBatch: () => this.closeBatch(),
       closed: (conn) => {
         this.#connections.delete(conn);

@@ -27,6 +27,7 @@ export interface ConnectionHost {
   /** TRANSPORT as the source sets it on every message. */
   readonly transport: string;
   post(msg: LogMessage): boolean;
+  postMany(msgs: readonly LogMessage[]): boolean;
   closeBatch(): void;
   /** A connection has closed (for whatever reason). */
   closed(conn: Connection): void;
@@ -213,7 +214,9 @@ export class Connection implements AckSink {
     const host = this.#host;
     const msgs = scratch.messages;
     const n = scratch.count;
-    if (cfg.ack === 'none') {
+    if (cfg.ack === 'none' && scratch.whole) {
+      host.postMany(scratch.messages);
+    } else if (cfg.ack === 'none') {
       const stamped = scratch.stamped;
       for (let i = 0; i < n; i++) {
         const m = msgs[i]!;

@@ -4,7 +4,7 @@
  * never half a frame in the pipeline. The output arrays are reused from frame
  * to frame; nothing here allocates per message beyond the message itself.
  */
-import { LogMessage, type JsonFill, type JsonValue } from '@logpath/core';
+import { LogMessage, ParseError, type JsonFill, type JsonValue } from '@logpath/core';
 
 /** How a frame is read: `text` one message per frame; `lines` one per line; `json` an object (or an array of them); `ndjson` one object per line; `syslog` one syslog line per line. */
 export type WebSocketFormat = 'text' | 'lines' | 'json' | 'ndjson' | 'syslog';
@@ -21,7 +21,8 @@ export type MessageId = string | number;
  * every frame grow them again.
  */
 export class ParsedFrame {
-  readonly messages: LogMessage[] = [];
+  /** The messages; entries from `count` on are stale. */
+  messages: LogMessage[];
   /** Id of each message, by index (undefined: the message has none). */
   readonly ids: (MessageId | undefined)[] = [];
   count = 0;
@@ -31,6 +32,16 @@ export class ParsedFrame {
   lastId: MessageId | undefined = undefined;
   /** True when every message already has the connection's fields (made from its template). */
   stamped = false;
+  /**
+   * True when `messages` is an array of the frame's own, exactly its messages
+   * (made whole by the parser, without ids): it can be posted as it is.
+   */
+  whole = false;
+  readonly #reused: LogMessage[] = [];
+
+  constructor() {
+    this.messages = this.#reused;
+  }
 
   add(msg: LogMessage, id: MessageId | undefined): void {
     const i = this.count++;
@@ -42,13 +53,26 @@ export class ParsedFrame {
     }
   }
 
+  /** Takes the frame's messages as one array (no ids), already stamped. */
+  adopt(messages: LogMessage[]): void {
+    this.messages = messages;
+    this.count = messages.length;
+    this.stamped = true;
+    this.whole = true;
+  }
+
   /** Forgets the frame; drops the references so posted messages are not kept alive here. */
   reset(): void {
-    const m = this.messages;
-    const ids = this.ids;
-    for (let i = 0; i < this.count; i++) {
-      m[i] = undefined as unknown as LogMessage;
-      ids[i] = undefined;
+    if (this.whole) {
+      this.messages = this.#reused;
+      this.whole = false;
+    } else {
+      const m = this.messages;
+      const ids = this.ids;
+      for (let i = 0; i < this.count; i++) {
+        m[i] = undefined as unknown as LogMessage;
+        ids[i] = undefined;
+      }
     }
     this.count = 0;
     this.idCount = 0;
@@ -140,42 +164,21 @@ function addJsonText(
   return true;
 }
 
-/** NDJSON without ids: each line checked now and parsed when first read. */
+/** NDJSON without ids: the whole frame checked now, each line parsed when first read. */
 function parseNdjsonText(
   cfg: ParserConfig,
   text: string,
   out: ParsedFrame,
   fields: LogMessage,
 ): string | undefined {
-  const fill = fillFor(cfg.messageField);
-  const now = Date.now(); // one receive time per frame
-  let start = 0;
-  let line = 0;
-  const n = text.length;
-  while (start < n) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = n;
-    line++;
-    if (end > start) {
-      const s = start === 0 && end === n ? text : text.slice(start, end);
-      const msg = LogMessage.fromJsonText(s, fill, fields, now);
-      if (msg !== undefined) out.add(msg, undefined);
-      else if (s.trim() !== '') return `line ${line}: malformed JSON (${jsonError(parseError(s))})`;
-    }
-    start = end + 1;
-  }
-  out.stamped = true;
-  return undefined;
-}
-
-/** JSON.parse's complaint about a text the check refused. */
-function parseError(s: string): unknown {
   try {
-    JSON.parse(s);
+    // One receive time per frame.
+    out.adopt(LogMessage.fromJsonLines(text, fillFor(cfg.messageField), fields, Date.now()));
+    return undefined;
   } catch (err) {
-    return err;
+    if (!(err instanceof ParseError) || err.line === undefined) throw err;
+    return `line ${err.line}: malformed JSON (${jsonError(err.cause)})`;
   }
-  return new Error('invalid JSON');
 }
 
 /** Calls `fn` for every non-empty line; `\r\n` endings are accepted. */
