@@ -1,4 +1,5 @@
 export { LogMessage, type LogValue, type JsonValue, type JsonFill } from './log-message.js';
+export { jsonFieldsFill } from './json-fill.js';
 export { LogTemplate, compileTemplate } from './template.js';
 export type { ParseOptions } from './internal/syslog-parser.js';
 export { LogSource, type SourceClass } from './log-source.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, it, expect, vi } from 'vitest';
 import { ErrorCode, ParseError } from './errors.js';
+import { jsonFieldsFill } from './json-fill.js';
 import { LogMessage, type JsonFill, type LogValue } from './log-message.js';
 
 /** Object keys as typed fields, `message` as MESSAGE; any other value as MESSAGE. */
@@ -242,5 +243,25 @@ describe('LogMessage.fromJsonLines', () => {
       fc.property(mutated, (t) => badLine(t) === expectedBadLine(t)),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('jsonFieldsFill', () => {
+  it('keeps JSON types, except MESSAGE, which is text; one fill per messageField', () => {
+    const fill = jsonFieldsFill('msg');
+    expect(jsonFieldsFill('msg')).toBe(fill);
+    const m = LogMessage.fromJsonText(
+      '{"msg":{"a":1},"n":2,"o":[true],"__proto__":{"x":1}}',
+      fill,
+    )!;
+    expect([...m.entries()]).toEqual([
+      ['MESSAGE', '{"a":1}'],
+      ['n', 2],
+      ['o', [true]],
+      ['__proto__', { x: 1 }],
+    ]);
+    expect(LogMessage.fromJsonText('42', jsonFieldsFill())!.get('MESSAGE')).toBe('42');
+    expect(LogMessage.fromJsonText('"s"', jsonFieldsFill())!.get('MESSAGE')).toBe('s');
+    expect(LogMessage.fromJsonText('{"message":"m"}', jsonFieldsFill())!.get('MESSAGE')).toBe('m');
   });
 });

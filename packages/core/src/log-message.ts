@@ -450,4 +450,3 @@ export class LogMessage {
     return n + sizedListSize;
   }
 }
-

@@ -70,9 +70,9 @@ describe('parseBody', () => {
     expect(m!.get('__proto__')).toEqual({ x: 1 });
   });
 
-  it('json: an array is one message per element; scalars become MESSAGE', () => {
-    const msgs = parse('[{"message":"a"},"b",3]', 'json');
-    expect(msgs.map((m) => m.get('MESSAGE'))).toEqual(['a', 'b', 3]);
+  it('json: an array is one message per element; other values become MESSAGE, as text', () => {
+    const msgs = parse('[{"message":"a"},"b",3,{"message":{"k":[1]}}]', 'json');
+    expect(msgs.map((m) => m.get('MESSAGE'))).toEqual(['a', 'b', '3', '{"k":[1]}']);
   });
 
   it('json: honours a custom messageField', () => {

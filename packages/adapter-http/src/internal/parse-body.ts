@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { LogMessage, ParseError, type JsonFill, type LogValue } from '@logpath/core';
+import { LogMessage, ParseError, jsonFieldsFill, type JsonFill } from '@logpath/core';
 import { HttpError } from './http-error.js';
 import { stampFields, type RequestFields } from './request-fields.js';
 import { firstInvalidUtf8 } from './utf8.js';
@@ -85,7 +85,7 @@ export function parseBody(
   }
   let text = decodeUtf8(buf, format);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const target: JsonTarget = { fill: fillFor(limits.messageField), fields };
+  const target: JsonTarget = { fill: jsonFieldsFill(limits.messageField), fields };
   if (format === 'json') return parseJsonDocument(text, limits, target);
   if (format === 'ndjson') return parseNdjson(text, limits, target, buf.length);
   const make =
@@ -136,7 +136,7 @@ function parseJsonDocument(text: string, limits: BodyLimits, target: JsonTarget)
   } catch (err) {
     throw new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(doc)) return [stamp(fromJson(doc, limits.messageField), target.fields)]; // not reached
+  if (!Array.isArray(doc)) return [stamp(fromJson(doc, target.fill), target.fields)]; // not reached
   if (doc.length > limits.maxMessages) {
     throw new HttpError(
       413,
@@ -148,7 +148,7 @@ function parseJsonDocument(text: string, limits: BodyLimits, target: JsonTarget)
   }
   const out = new Array<LogMessage>(doc.length);
   for (let i = 0; i < doc.length; i++) {
-    out[i] = stamp(fromJson(doc[i], limits.messageField), target.fields);
+    out[i] = stamp(fromJson(doc[i], target.fill), target.fields);
   }
   return out;
 }
@@ -236,30 +236,9 @@ function lineTooLong(line: string, max: number): boolean {
   return Buffer.byteLength(line, 'utf8') > max;
 }
 
-/** An object's fields become name-value pairs with their JSON types; any other value becomes MESSAGE. */
-function fromJson(value: unknown, messageField: string): LogMessage {
+/** A parsed JSON value as a message, through `fill`. */
+function fromJson(value: unknown, fill: JsonFill): LogMessage {
   const msg = new LogMessage();
-  fill(msg, value, messageField);
+  fill(msg, value);
   return msg;
-}
-
-function fill(msg: LogMessage, value: unknown, messageField: string): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const obj = value as Record<string, LogValue>;
-    for (const key in obj) msg.set(key === messageField ? 'MESSAGE' : key, obj[key]!);
-  } else {
-    msg.set('MESSAGE', value as LogValue);
-  }
-}
-
-// One fill function per messageField, made once (there are as many as configured sources).
-const fills = new Map<string, JsonFill>();
-
-function fillFor(messageField: string): JsonFill {
-  let f = fills.get(messageField);
-  if (f === undefined) {
-    f = (msg, value) => fill(msg, value, messageField);
-    fills.set(messageField, f);
-  }
-  return f;
 }

@@ -4,7 +4,13 @@
  * never half a frame in the pipeline. The output arrays are reused from frame
  * to frame; nothing here allocates per message beyond the message itself.
  */
-import { LogMessage, ParseError, type JsonFill, type JsonValue } from '@logpath/core';
+import {
+  LogMessage,
+  ParseError,
+  jsonFieldsFill,
+  type JsonFill,
+  type JsonValue,
+} from '@logpath/core';
 
 /** How a frame is read: `text` one message per frame; `lines` one per line; `json` an object (or an array of them); `ndjson` one object per line; `syslog` one syslog line per line. */
 export type WebSocketFormat = 'text' | 'lines' | 'json' | 'ndjson' | 'syslog';
@@ -157,7 +163,7 @@ function addJsonText(
     if (c === 0x5b) return false;
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
   }
-  const msg = LogMessage.fromJsonText(text, fillFor(cfg.messageField), fields);
+  const msg = LogMessage.fromJsonText(text, jsonFieldsFill(cfg.messageField), fields);
   if (msg === undefined) return false;
   out.add(msg, undefined);
   out.stamped = true;
@@ -173,7 +179,7 @@ function parseNdjsonText(
 ): string | undefined {
   try {
     // One receive time per frame.
-    out.adopt(LogMessage.fromJsonLines(text, fillFor(cfg.messageField), fields, Date.now()));
+    out.adopt(LogMessage.fromJsonLines(text, jsonFieldsFill(cfg.messageField), fields, Date.now()));
     return undefined;
   } catch (err) {
     if (!(err instanceof ParseError) || err.line === undefined) throw err;
@@ -196,6 +202,7 @@ function forEachLine(text: string, fn: (line: string) => void): void {
 }
 
 function parseJsonFrame(cfg: ParserConfig, text: string, out: ParsedFrame): string | undefined {
+  const fill = jsonFieldsFill(cfg.messageField);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -203,14 +210,15 @@ function parseJsonFrame(cfg: ParserConfig, text: string, out: ParsedFrame): stri
     return `malformed JSON (${jsonError(err)})`;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) addJson(cfg, value[i], out);
+    for (let i = 0; i < value.length; i++) addJson(cfg, value[i], out, fill);
   } else {
-    addJson(cfg, value, out);
+    addJson(cfg, value, out, fill);
   }
   return undefined;
 }
 
 function parseNdjson(cfg: ParserConfig, text: string, out: ParsedFrame): string | undefined {
+  const fill = jsonFieldsFill(cfg.messageField);
   let start = 0;
   let line = 0;
   const n = text.length;
@@ -228,7 +236,7 @@ function parseNdjson(cfg: ParserConfig, text: string, out: ParsedFrame): string 
         start = end + 1;
         continue;
       }
-      addJson(cfg, value, out);
+      addJson(cfg, value, out, fill);
     }
     start = end + 1;
   }
@@ -236,10 +244,10 @@ function parseNdjson(cfg: ParserConfig, text: string, out: ParsedFrame): string 
 }
 
 /** An object becomes fields (typed); any other JSON value becomes MESSAGE. */
-function addJson(cfg: ParserConfig, value: unknown, out: ParsedFrame): void {
+function addJson(cfg: ParserConfig, value: unknown, out: ParsedFrame, fill: JsonFill): void {
   const msg = new LogMessage();
   let id: MessageId | undefined;
-  fill(msg, value, cfg.messageField);
+  fill(msg, value);
   if (cfg.idField !== undefined && isObject(value)) {
     const v = Object.hasOwn(value, cfg.idField) ? value[cfg.idField] : undefined;
     if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) id = v;
@@ -249,32 +257,6 @@ function addJson(cfg: ParserConfig, value: unknown, out: ParsedFrame): void {
 
 function isObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function fill(msg: LogMessage, value: unknown, messageField: string): void {
-  if (isObject(value)) {
-    const keys = Object.keys(value); // own keys only: "__proto__" is a plain field here
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      const v = value[k]!;
-      if (k === messageField) msg.set('MESSAGE', typeof v === 'string' ? v : JSON.stringify(v));
-      else msg.set(k, v);
-    }
-  } else {
-    msg.set('MESSAGE', typeof value === 'string' ? value : JSON.stringify(value));
-  }
-}
-
-// One fill function per messageField, made once.
-const fills = new Map<string, JsonFill>();
-
-function fillFor(messageField: string): JsonFill {
-  let f = fills.get(messageField);
-  if (f === undefined) {
-    f = (msg, value) => fill(msg, value, messageField);
-    fills.set(messageField, f);
-  }
-  return f;
 }
 
 function jsonError(err: unknown): string {
