@@ -29,18 +29,24 @@ export interface MessageQueue {
   close(): Promise<void>;
 }
 
+/** Slots an emptied queue keeps for the next messages (512 KiB of references). */
+const KEEP_SLOTS = 65_536;
+
 /**
  * The in-memory queue: one array with three cursors (ack base ≤ head ≤ end),
- * so pop, ack and rewind move indexes and copy nothing per message.
+ * so pop, ack and rewind move indexes and copy nothing per message. The array
+ * keeps its size once emptied: a queue that fills and drains every turn does
+ * not grow a new one each time.
  */
 export class MemoryQueue implements MessageQueue {
   #items: (LogMessage | undefined)[] = [];
   #base = 0; // first unacknowledged message
   #head = 0; // next message to pop
+  #end = 0; // one past the last message
   readonly persistent = false;
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#end - this.#head;
   }
 
   get backlog(): number {
@@ -48,15 +54,18 @@ export class MemoryQueue implements MessageQueue {
   }
 
   isFull(logFifoSize: number): boolean {
-    return this.#items.length - this.#head >= logFifoSize;
+    return this.#end - this.#head >= logFifoSize;
   }
 
   push(msg: LogMessage): void {
-    this.#items.push(msg);
+    const items = this.#items;
+    const end = this.#end++;
+    if (end < items.length) items[end] = msg;
+    else items.push(msg);
   }
 
   pop(): LogMessage | undefined {
-    if (this.#head >= this.#items.length) return undefined;
+    if (this.#head >= this.#end) return undefined;
     return this.#items[this.#head++];
   }
 
@@ -78,10 +87,10 @@ export class MemoryQueue implements MessageQueue {
 
   drainAll(visit: (msg: LogMessage) => void): void {
     const items = this.#items;
+    const end = this.#end;
     this.#items = [];
-    for (let i = this.#base; i < items.length; i++) visit(items[i]!);
-    this.#base = 0;
-    this.#head = 0;
+    for (let i = this.#base; i < end; i++) visit(items[i]!);
+    this.#base = this.#head = this.#end = 0;
   }
 
   close(): Promise<void> {
@@ -89,14 +98,17 @@ export class MemoryQueue implements MessageQueue {
   }
 
   #compact(): void {
-    // Amortised O(1): copy the live tail only once the dead prefix dominates.
     const base = this.#base;
-    if (base === this.#items.length) {
-      this.#items = [];
-      this.#base = this.#head = 0;
-    } else if (base > 4096 && base * 2 > this.#items.length) {
-      this.#items = this.#items.slice(base);
+    if (base === this.#end) {
+      // Empty: start again at the front (every slot is already cleared),
+      // and give back what a burst grew.
+      this.#base = this.#head = this.#end = 0;
+      if (this.#items.length > KEEP_SLOTS) this.#items = [];
+    } else if (base > 4096 && base * 2 > this.#end) {
+      // Amortised O(1): copy the live tail only once the dead prefix dominates.
+      this.#items = this.#items.slice(base, this.#end);
       this.#head -= base;
+      this.#end -= base;
       this.#base = 0;
     }
   }
