@@ -8,7 +8,6 @@
  * record must be delivered. The figures go to `results/overload-kafka.json`.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { defineConfig, Pipeline } from '@logpath/core';
 import { KafkaSource } from '@logpath/adapter-kafka';
 import {
   client,
@@ -17,19 +16,8 @@ import {
   TEST_CONSUMER,
   unique,
 } from '../../packages/adapter-kafka/src/test-kafka.js';
-import { writeResult } from './results.js';
-import {
-  Arrivals,
-  LOAD_MS,
-  line,
-  mib,
-  MiB,
-  pace,
-  RssSampler,
-  settle,
-  SlowSink,
-  type Pace,
-} from './overload-support.js';
+import { runOverload } from './overload-runner.js';
+import { LOAD_MS, line, mib, MiB } from './overload-support.js';
 
 const cluster = sharedCluster();
 /**
@@ -68,140 +56,109 @@ describe('overload through KafkaSource', () => {
       const topic = unique('overload');
       await createTopic(cluster, topic, PARTITIONS);
       const logs: string[] = [];
-      const arrivals = new Arrivals();
-      const speed: Pace = { delayMs: DEST_DELAY_MS };
-      const pipeline = new Pipeline(
-        defineConfig({
-          sources: {
-            kafka: {
-              class: KafkaSource,
-              logIwSize: WINDOW,
-              options: {
-                brokers: cluster.brokers,
-                groupId: unique('overload-group'),
-                topics: [topic],
-                fromBeginning: true,
-                maxBytes: MAX_BYTES,
-                maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
-                // Deliveries of the partitions overlap, so their batches together fill the window.
-                partitionsConsumedConcurrently: PARTITIONS,
-                kafkaLogLevel: 'warn',
-                ...TEST_CONSUMER,
-              },
-            },
-          },
-          destinations: {
-            slow: { class: SlowSink, options: { arrivals, pace: speed }, batchLines: DEST_BATCH },
-          },
-          logPaths: [{ sources: ['kafka'], destinations: ['slow'] }],
-          log: { stderr: false, level: 'debug' },
-        }),
-        { logSink: (r) => void logs.push(`${r.level} ${r.component ?? ''} ${r.message}`) },
-      );
       const producer = client(cluster.brokers).producer();
-      const rss = new RssSampler();
+      let produced = 0; // records whose send was acknowledged: they must all arrive
+      let next = 0;
+      let inFlight = 0;
+      let failures = 0;
+      let stats!: ReturnType<KafkaSource['kafkaStats']>; // once drained, before the stop
       try {
-        await producer.connect();
-        await pipeline.start();
-        const src = pipeline.component('kafka') as KafkaSource;
-        // Load only once the consumer reads (joining the group takes seconds on a busy machine).
-        await vi.waitFor(() => expect(src.kafkaStats().assigned).toBe(PARTITIONS), {
-          timeout: 60_000,
-          interval: 50,
-        });
-        let produced = 0; // records whose send was acknowledged: they must all arrive
-        let next = 0;
-        let inFlight = 0;
-        let failures = 0;
-        const offer = (): boolean => {
-          if (inFlight >= MAX_SENDS_IN_FLIGHT) return false;
-          const from = next;
-          next += PER_SEND;
-          inFlight++;
-          const messages = Array.from({ length: PER_SEND }, (_, i) => ({
-            value: line(from + i, PAYLOAD_BYTES),
-            partition: (from / PER_SEND) % PARTITIONS,
-          }));
-          producer.send({ topic, messages }).then(
-            () => {
-              inFlight--;
-              produced += PER_SEND;
-            },
-            () => {
-              inFlight--;
-              failures++; // not acknowledged: not counted as sent (none happened in the runs so far)
-            },
-          );
-          return true;
-        };
-        const loadStart = performance.now();
-        const deadline = loadStart + LOAD_MS;
-        await pace(OFFER_RATE, PER_SEND, () => performance.now() < deadline, offer);
-        await settle(() => inFlight === 0, 30_000);
-        const loadMs = performance.now() - loadStart;
-        const deliveredInLoad = arrivals.delivered;
-        const peakInLoad = rss.peak;
-        speed.delayMs = 0; // the destination recovers: the backlog in Kafka must now all arrive
-        const drainMs = await settle(() => arrivals.delivered >= produced, 120_000);
-        const stats = src.kafkaStats();
-        await pipeline.stop();
-        rss.stop();
-
-        const lost = arrivals.missing(Array.from({ length: produced }, (_, i) => i));
-        const throughput = Math.round(deliveredInLoad / (loadMs / 1000));
-        const bound = rss.baseline + RSS_ALLOWANCE;
-        const summary = {
+        await runOverload({
           scenario: 'overload-kafka',
-          load: `a producer writes ${OFFER_RATE} records/s of ${PAYLOAD_BYTES} bytes to ${PARTITIONS} partitions, 10× a destination taking ${DEST_RATE} msg/s, for ${LOAD_MS / 1000} s`,
-          injected: `overload: partitions paused ${stats.flowPauses} times while the window (${WINDOW}) was full`,
-          sent: produced,
-          delivered: arrivals.delivered,
-          duplicated: arrivals.duplicated,
-          lost,
-          peakRssMiB: mib(rss.peak),
-          details: {
-            producedMsgPerSec: Math.round(produced / (loadMs / 1000)),
-            throughputMsgPerSec: throughput,
-            backlogAtLoadEnd: produced - deliveredInLoad,
-            peakRssDuringLoadMiB: mib(peakInLoad),
-            baselineRssMiB: mib(rss.baseline),
-            rssBoundMiB: mib(bound),
-            drainMsAtFullSpeed: Math.round(drainMs),
-            produceFailures: failures,
-            rebalances: stats.rebalances,
-            crashes: stats.crashes,
-            note: 'RSS of the test process, which also runs the producer; the drain after the load runs with the destination at full speed',
-            node: process.version,
-            date: new Date().toISOString(),
+          sourceName: 'kafka',
+          source: {
+            class: KafkaSource,
+            logIwSize: WINDOW,
+            options: {
+              brokers: cluster.brokers,
+              groupId: unique('overload-group'),
+              topics: [topic],
+              fromBeginning: true,
+              maxBytes: MAX_BYTES,
+              maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+              // Deliveries of the partitions overlap, so their batches together fill the window.
+              partitionsConsumedConcurrently: PARTITIONS,
+              kafkaLogLevel: 'warn',
+              ...TEST_CONSUMER,
+            },
           },
-        };
-        console.log(`overload-kafka: ${JSON.stringify(summary)}`);
-        await writeResult(summary);
-
-        expect(stats.flowPauses, 'flow control paused the partitions').toBeGreaterThan(0);
-        // The overload was real: most of what was produced was still in Kafka when the load stopped.
-        expect(produced - deliveredInLoad).toBeGreaterThan(deliveredInLoad);
-        // Records the broker deleted before they were read are retention's loss, not the pipeline's.
-        expect(
-          logs.filter((l) => /Offset out of range/.test(l)).slice(0, 1),
-          'the backlog outgrew what the mock broker keeps per partition',
-        ).toEqual([]);
-        expect(arrivals.unreadable).toBe(0);
-        expect(arrivals.duplicated).toBe(0);
-        expect(
-          lost,
-          `lost records; stats ${JSON.stringify(stats)}; last log lines:\n${logs.slice(-30).join('\n')}`,
-        ).toBe(0);
-        expect(arrivals.delivered).toBe(produced);
-        expect(rss.peak, `peak RSS ${mib(rss.peak)} MiB, bound ${mib(bound)} MiB`).toBeLessThan(
-          bound,
-        );
-        const dest = pipeline.stats().find((s) => s.kind === 'destination')!;
-        expect(dest.dropped).toEqual({});
+          logLevel: 'debug',
+          logSink: (r) => void logs.push(`${r.level} ${r.component ?? ''} ${r.message}`),
+          destBatch: DEST_BATCH,
+          destDelayMs: DEST_DELAY_MS,
+          offerRate: OFFER_RATE,
+          rssAllowance: RSS_ALLOWANCE,
+          drainTimeoutMs: 120_000, // the backlog in Kafka, at full speed
+          connect: async (pipeline) => {
+            await producer.connect();
+            const src = pipeline.component('kafka') as KafkaSource;
+            // Load only once the consumer reads (joining the group takes seconds on a busy machine).
+            await vi.waitFor(() => expect(src.kafkaStats().assigned).toBe(PARTITIONS), {
+              timeout: 60_000,
+              interval: 50,
+            });
+            const offer = (): boolean => {
+              if (inFlight >= MAX_SENDS_IN_FLIGHT) return false;
+              const from = next;
+              next += PER_SEND;
+              inFlight++;
+              const messages = Array.from({ length: PER_SEND }, (_, i) => ({
+                value: line(from + i, PAYLOAD_BYTES),
+                partition: (from / PER_SEND) % PARTITIONS,
+              }));
+              producer.send({ topic, messages }).then(
+                () => {
+                  inFlight--;
+                  produced += PER_SEND;
+                },
+                () => {
+                  inFlight--;
+                  failures++; // not acknowledged: not counted as sent (none happened in the runs so far)
+                },
+              );
+              return true;
+            };
+            return {
+              perCall: PER_SEND,
+              offer,
+              inFlight: () => inFlight,
+              sent: () => produced,
+              afterDrain: () => {
+                stats = src.kafkaStats();
+              },
+            };
+          },
+          report: (f) => ({
+            load: `a producer writes ${OFFER_RATE} records/s of ${PAYLOAD_BYTES} bytes to ${PARTITIONS} partitions, 10× a destination taking ${DEST_RATE} msg/s, for ${LOAD_MS / 1000} s`,
+            injected: `overload: partitions paused ${stats.flowPauses} times while the window (${WINDOW}) was full`,
+            details: {
+              producedMsgPerSec: f.perSec(produced),
+              throughputMsgPerSec: f.throughput,
+              backlogAtLoadEnd: produced - f.deliveredInLoad,
+              peakRssDuringLoadMiB: mib(f.peakInLoad),
+              ...f.rssDetails,
+              drainMsAtFullSpeed: Math.round(f.drainMs),
+              produceFailures: failures,
+              rebalances: stats.rebalances,
+              crashes: stats.crashes,
+              note: 'RSS of the test process, which also runs the producer; the drain after the load runs with the destination at full speed',
+            },
+          }),
+          check: (f) => {
+            expect(stats.flowPauses, 'flow control paused the partitions').toBeGreaterThan(0);
+            // The overload was real: most of what was produced was still in Kafka when the load stopped.
+            expect(produced - f.deliveredInLoad).toBeGreaterThan(f.deliveredInLoad);
+            // Records the broker deleted before they were read are retention's loss, not the pipeline's.
+            expect(
+              logs.filter((l) => /Offset out of range/.test(l)).slice(0, 1),
+              'the backlog outgrew what the mock broker keeps per partition',
+            ).toEqual([]);
+          },
+          lostMessage: () =>
+            `lost records; stats ${JSON.stringify(stats)}; last log lines:\n${logs.slice(-30).join('\n')}`,
+        });
       } finally {
-        rss.stop();
-        await pipeline.stop();
-        await producer.disconnect();
+        await producer.disconnect(); // after the runner stopped the pipeline
       }
     },
     LOAD_MS + 180_000,
