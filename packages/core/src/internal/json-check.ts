@@ -123,8 +123,23 @@ export function isJsonText(s: string, from: number, to: number): boolean {
   const flat = FLAT_OBJECT;
   flat.lastIndex = from;
   // The match may run past `to` (into the next line): then it proves nothing here.
-  if (flat.test(s) && flat.lastIndex <= to && skipWs(s, flat.lastIndex, to) === to) return true;
+  if (testFlat(flat, s) && flat.lastIndex <= to && skipWs(s, flat.lastIndex, to) === to) {
+    return true;
+  }
   return scanJsonText(s, from, to);
+}
+
+/**
+ * Runs the flat-object expression; false when the engine gave up: it keeps a
+ * backtracking entry per member, and an object of millions of members
+ * overflows that stack (a RangeError). The scan then decides.
+ */
+function testFlat(flat: RegExp, s: string): boolean {
+  try {
+    return flat.test(s);
+  } catch {
+    return false;
+  }
 }
 
 /** isJsonText without its flat-object shortcut, for text that a caller's expression already refused. */

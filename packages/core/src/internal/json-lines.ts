@@ -13,8 +13,18 @@ import { flatObjectPattern, scanJsonText } from './json-check.js';
 
 // Inside a line only LF cannot appear: it ends the line.
 const WS = '[ \\t\\r]*';
+/**
+ * Lines one run of the expression takes at most. The engine keeps a
+ * backtracking entry per repetition: unbounded, a body of millions of lines
+ * would grow that stack until it overflows (a RangeError), and slow down long
+ * before. A bounded run costs one more call per this many lines.
+ */
+const LINES_PER_RUN = 64;
 // Whole lines, LF included: blank, or a flat object with whitespace around it.
-const FLAT_LINES = new RegExp(`(?:${WS}(?:${flatObjectPattern(WS)}${WS})?\\n)*`, 'y');
+const FLAT_LINES = new RegExp(
+  `(?:${WS}(?:${flatObjectPattern(WS)}${WS})?\\n){0,${LINES_PER_RUN}}`,
+  'y',
+);
 
 /** 0 when every line of `text` is blank or valid JSON, else the (1-based) number of the first line that is not. */
 export function firstInvalidJsonLine(text: string): number {
@@ -23,15 +33,29 @@ export function firstInvalidJsonLine(text: string): number {
   let i = 0;
   while (i < n) {
     lines.lastIndex = i;
-    lines.test(text); // always matches, maybe nothing: it stops at the first other line
-    i = lines.lastIndex;
-    if (i >= n) break;
+    // Always matches, maybe nothing: it stops at the first other line, or after LINES_PER_RUN.
+    if (runFlatLines(lines, text)) {
+      const next = lines.lastIndex;
+      if (next > i) {
+        i = next;
+        continue;
+      }
+    }
     let end = text.indexOf('\n', i);
     if (end < 0) end = n;
     if (!isBlank(text, i, end) && !scanJsonText(text, i, end)) return lineNumberAt(text, i);
     i = end + 1;
   }
   return 0;
+}
+
+/** Runs the expression; false when the engine gave up (a line too large for its stack). */
+function runFlatLines(lines: RegExp, text: string): boolean {
+  try {
+    return lines.test(text);
+  } catch {
+    return false; // RangeError: the scan, which keeps no such stack, decides
+  }
 }
 
 /** True when `text` holds only spaces, tabs and CRs between `from` and `to`. */
