@@ -3,10 +3,11 @@
  * Lines are separated by LF; a CR before it belongs to the line ending. A line
  * is valid when it is blank (spaces, tabs, CRs) or one JSON text.
  *
- * Most log lines are flat objects: one sticky regular expression run checks
- * every consecutive such line at once, so the per-line cost is the engine's
- * compiled loop alone (a call per line costs about a third more). A line it
- * stops at is checked alone by the full scan, and the run resumes after it.
+ * Most log lines are flat objects: one run of a sticky regular expression
+ * checks up to LINES_PER_RUN consecutive such lines, so the per-line cost is
+ * the engine's compiled loop alone (a call per line costs about a third
+ * more). A line it stops at is checked alone by the full scan, and the runs
+ * resume after it.
  */
 import { ParseError } from '../errors.js';
 import { flatObjectPattern, scanJsonText } from './json-check.js';
