@@ -123,20 +123,21 @@ export function isJsonText(s: string, from: number, to: number): boolean {
   const flat = FLAT_OBJECT;
   flat.lastIndex = from;
   // The match may run past `to` (into the next line): then it proves nothing here.
-  if (testFlat(flat, s) && flat.lastIndex <= to && skipWs(s, flat.lastIndex, to) === to) {
+  if (testBounded(flat, s) && flat.lastIndex <= to && skipWs(s, flat.lastIndex, to) === to) {
     return true;
   }
   return scanJsonText(s, from, to);
 }
 
 /**
- * Runs the flat-object expression; false when the engine gave up: it keeps a
- * backtracking entry per member, and an object of millions of members
- * overflows that stack (a RangeError). The scan then decides.
+ * `re.test(s)`, or false when the engine gave up: it keeps a backtracking
+ * entry per repetition, and input such as an object of millions of members
+ * overflows that stack (a RangeError). The caller's scan, which keeps no such
+ * stack, then decides.
  */
-function testFlat(flat: RegExp, s: string): boolean {
+export function testBounded(re: RegExp, s: string): boolean {
   try {
-    return flat.test(s);
+    return re.test(s);
   } catch {
     return false;
   }

@@ -10,7 +10,7 @@
  * resume after it.
  */
 import { ParseError } from '../errors.js';
-import { flatObjectPattern, scanJsonText } from './json-check.js';
+import { flatObjectPattern, scanJsonText, testBounded } from './json-check.js';
 
 // Inside a line only LF cannot appear: it ends the line.
 const WS = '[ \\t\\r]*';
@@ -35,7 +35,7 @@ export function firstInvalidJsonLine(text: string): number {
   while (i < n) {
     lines.lastIndex = i;
     // Always matches, maybe nothing: it stops at the first other line, or after LINES_PER_RUN.
-    if (runFlatLines(lines, text)) {
+    if (testBounded(lines, text)) {
       const next = lines.lastIndex;
       if (next > i) {
         i = next;
@@ -48,15 +48,6 @@ export function firstInvalidJsonLine(text: string): number {
     i = end + 1;
   }
   return 0;
-}
-
-/** Runs the expression; false when the engine gave up (a line too large for its stack). */
-function runFlatLines(lines: RegExp, text: string): boolean {
-  try {
-    return lines.test(text);
-  } catch {
-    return false; // RangeError: the scan, which keeps no such stack, decides
-  }
 }
 
 /** True when `text` holds only spaces, tabs and CRs between `from` and `to`. */

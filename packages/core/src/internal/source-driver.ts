@@ -85,25 +85,14 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
 
   post(msg: LogMessage): boolean {
     const tracker = this.#src.ackTracker;
-    if (tracker !== undefined) {
-      if (msg.bookmark === undefined) throw this.#missingBookmark();
-      tracker._track(msg);
-    }
-    if (this.#transport !== undefined) msg.set('TRANSPORT', this.#transport);
-    msg._owner = this;
-    msg._pending = 1;
-    msg._status = STATUS_DELIVERED;
+    if (tracker !== undefined && msg.bookmark === undefined) throw this.#missingBookmark();
+    this.#admit(msg, tracker);
     this.#inFlight++;
     this.counters.received++;
-    // Measured once here; destinations reuse it for their counters and batchBytes.
-    this.counters.bytes += msg._size = msg.size;
+    this.counters.bytes += msg._size;
     if (this.#src.autoCloseBatches) this.#route(msg);
     else this.#batch.push(msg);
-    if (this.#inFlight >= this.#o.logIwSize || this.#blocked > 0) {
-      if (!this.#suspended) this.#suspend();
-      return false;
-    }
-    return true;
+    return this.#roomAfterPost();
   }
 
   /** post() for each of `msgs`, with the counters and the routing done once for all. */
@@ -115,23 +104,34 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
       for (let i = 0; i < n; i++)
         if (msgs[i]!.bookmark === undefined) throw this.#missingBookmark();
     }
-    const transport = this.#transport;
     const batch = this.#src.autoCloseBatches ? undefined : this.#batch;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
       const msg = msgs[i]!;
-      if (tracker !== undefined) tracker._track(msg);
-      if (transport !== undefined) msg.set('TRANSPORT', transport);
-      msg._owner = this;
-      msg._pending = 1;
-      msg._status = STATUS_DELIVERED;
-      bytes += msg._size = msg.size;
+      this.#admit(msg, tracker);
+      bytes += msg._size;
       if (batch !== undefined) batch.push(msg);
     }
     this.#inFlight += n;
     this.counters.received += n;
     this.counters.bytes += bytes;
     if (batch === undefined) this.#routeMany(msgs);
+    return this.#roomAfterPost();
+  }
+
+  /** What posting does to each message: ack tracking, TRANSPORT, the routing guard, the size. */
+  #admit(msg: LogMessage, tracker: LogSource<unknown>['ackTracker']): void {
+    if (tracker !== undefined) tracker._track(msg);
+    if (this.#transport !== undefined) msg.set('TRANSPORT', this.#transport);
+    msg._owner = this;
+    msg._pending = 1;
+    msg._status = STATUS_DELIVERED;
+    // Measured once here; destinations reuse it for their counters and batchBytes.
+    msg._size = msg.size;
+  }
+
+  /** After a post: false (and suspended) when the window is full or a destination blocks. */
+  #roomAfterPost(): boolean {
     if (this.#inFlight >= this.#o.logIwSize || this.#blocked > 0) {
       if (!this.#suspended) this.#suspend();
       return false;
