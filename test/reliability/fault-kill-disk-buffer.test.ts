@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeResult } from './results.js';
 import { Receiver } from './fault-support.js';
-import { mib, settle } from './overload-support.js';
+import { mib, postText, settle } from './overload-support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'packages/core/src/cli/main.ts');
@@ -84,22 +84,6 @@ function launch(env: Record<string, string>): { proc: ChildProcess; stderr: stri
   return { proc, stderr };
 }
 
-function post(agent: Agent, url: string, body: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'text/plain' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
-}
-
 /** The peak resident set size (VmHWM) of a live process, in bytes; 0 where /proc has none. */
 async function peakRss(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -158,7 +142,7 @@ describe('kill -9 of a logpath run process with a reliable disk buffer', () => {
             { length: PER_BODY },
             (_, i) => `${body * PER_BODY + i} payload`,
           ).join('\n');
-          const status = await post(agent, url, text);
+          const status = await postText(agent, url, text);
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (status === 200) {
             acked.push(body);

@@ -7,11 +7,19 @@
  * in flight, and once the load stops every body answered 202 must be
  * delivered. The figures go to `results/overload-http.json`.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HttpSource } from '@logpath/adapter-http';
 import { runOverload } from './overload-runner.js';
-import { DEST_RATE, LOAD_MS, line, MiB, OFFER_RATE, PAYLOAD_BYTES } from './overload-support.js';
+import {
+  DEST_RATE,
+  LOAD_MS,
+  line,
+  MiB,
+  OFFER_RATE,
+  PAYLOAD_BYTES,
+  postText,
+} from './overload-support.js';
 
 /** Messages per request body. */
 const PER_BODY = 100;
@@ -24,22 +32,6 @@ const WINDOW = 2000;
  * load generator in the same process.
  */
 const RSS_ALLOWANCE = (WINDOW + MAX_IN_FLIGHT * PER_BODY) * 2048 + 96 * MiB;
-
-function postBody(agent: Agent, url: string, body: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'text/plain' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('error', () => resolve(0)); // a reset connection: the body is retried
-    req.end(body);
-  });
-}
 
 describe('overload through HttpSource', () => {
   it(
@@ -73,7 +65,7 @@ describe('overload through HttpSource', () => {
             );
             inFlight++;
             attempts++;
-            void postBody(agent, url, body).then((status) => {
+            void postText(agent, url, body).then((status) => {
               inFlight--;
               statuses[status] = (statuses[status] ?? 0) + 1;
               if (status === 202) accepted.push(n);

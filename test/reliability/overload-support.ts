@@ -1,11 +1,15 @@
 /**
  * Shared pieces of the adapter overload scenarios: a slow batching
- * destination that tallies arrivals by sequence number, an RSS sampler, and
- * a pacer that offers work at a fixed rate. Each message's MESSAGE starts
+ * destination that tallies arrivals by sequence number, an RSS sampler, a
+ * pacer that offers work at a fixed rate, and an HTTP body poster. Each message's MESSAGE starts
  * with its sequence number (`<seq> <padding>`), whatever transport carried it.
  */
+import { request, type Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogDestination, type LogMessage } from '@logpath/core';
+
+// One RSS sampler for every reliability scenario (sampled every 20 ms).
+export { mib, RssSampler } from './hostile-net-support.js';
 
 /** How long the load runs: LOGPATH_SOAK_MS (30000 in `npm run reliability:report`), default 4 s. */
 export const LOAD_MS = Number(process.env.LOGPATH_SOAK_MS ?? 4000);
@@ -92,27 +96,6 @@ export class SlowSink extends LogDestination<{ arrivals: Arrivals; pace: Pace }>
   }
 }
 
-/** Samples the process RSS every 25 ms; `peak` includes the baseline. */
-export class RssSampler {
-  readonly baseline = process.memoryUsage().rss;
-  peak = this.baseline;
-  readonly #timer = setInterval(() => this.sample(), 25);
-
-  sample(): void {
-    this.peak = Math.max(this.peak, process.memoryUsage().rss);
-  }
-
-  stop(): void {
-    this.sample();
-    clearInterval(this.#timer);
-  }
-}
-
-/** MiB with one decimal. */
-export function mib(bytes: number): number {
-  return Math.round((bytes / MiB) * 10) / 10;
-}
-
 /**
  * Calls `offer()` as often as `rate` per second allows (each call offers
  * `perCall` messages) until `until()` is false; `offer` returns false when it
@@ -145,4 +128,24 @@ export async function settle(done: () => boolean, timeoutMs: number): Promise<nu
   const t0 = performance.now();
   while (!done() && performance.now() - t0 < timeoutMs) await sleep(20);
   return performance.now() - t0;
+}
+
+/**
+ * POSTs `body` as text/plain; resolves with the status, or 0 when the
+ * connection failed or was reset (the caller retries the body).
+ */
+export function postText(agent: Agent, url: string, body: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'text/plain' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
 }
