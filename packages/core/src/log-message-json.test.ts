@@ -100,6 +100,25 @@ describe('LogMessage.fromJsonText', () => {
     ]);
   });
 
+  it('sets a value the shared fields hold on every message, and keeps other lists apart', () => {
+    const text = '{"a":1}\n{"a":2}\n{"a":3}';
+    const [m1, m2, m3] = LogMessage.fromJsonLines(text, fill, new LogMessage().set('T', 1));
+    const [other] = LogMessage.fromJsonLines('{"b":1}', fill, new LogMessage().set('T', 5));
+    for (const m of [m1!, m2!, m3!]) m.set('T', 1); // what a source's transport does
+    other!.set('T', 1);
+    m1!.set('T', 2);
+    m2!.set('T', 1);
+    m1!.set('T', 1);
+    m3!.set('U', 1);
+    expect([m1, m2, m3, other].map((m) => m!.get('T'))).toEqual([1, 1, 1, 1]);
+    expect(m2!.has('U')).toBe(false);
+    expect(fields(m3!)).toEqual([
+      ['a', 3],
+      ['T', 1],
+      ['U', 1],
+    ]);
+  });
+
   it('deletes, counts and clones pending JSON like parsed fields', () => {
     const msg = LogMessage.fromJsonText('{"a":1,"b":2}', fill)!;
     const copy = msg.clone();

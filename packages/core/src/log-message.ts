@@ -35,6 +35,11 @@ let presetFields: (string | LogValue)[] | undefined;
 // The shared field list measured last, and its size.
 let sizedList: unknown[] | undefined;
 let sizedListSize = 0;
+// A shared field list known to hold `heldName` = `heldValue`: a shared list never
+// changes (copy on write), so setting that value again on its messages is a no-op.
+let heldList: unknown[] | undefined;
+let heldName = '';
+let heldValue: unknown;
 
 function canonicalName(name: string): string {
   // The seed's own example reads msg["MSG"]: MSG is the classic syslog-ng alias.
@@ -221,12 +226,19 @@ export class LogMessage {
   set(name: string, value: LogValue): this {
     // On a message with unparsed JSON, #f holds the fields set after it: no need to parse.
     const key = canonicalName(name);
+    // A source's transport, set on each of a request's messages: one scan per request.
+    if (this.#f === heldList && key === heldName && value === heldValue && this.#shared)
+      return this;
     const i = this.#find(key);
     if (i >= 0) {
       // The same value again (a transport set on every message) must not copy a shared list.
       if (this.#f[i + 1] !== value) {
         if (this.#shared) this.#own();
         this.#f[i + 1] = value;
+      } else if (this.#shared) {
+        heldList = this.#f;
+        heldName = key;
+        heldValue = value;
       }
     } else {
       if (this.#shared) this.#own();

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { LogMessage, ParseError, jsonFieldsFill, type JsonFill } from '@logpath/core';
 import { HttpError } from './http-error.js';
 import { stampFields, type RequestFields } from './request-fields.js';
@@ -112,6 +112,8 @@ function fromJsonText(text: string, target: JsonTarget): LogMessage | undefined 
 }
 
 function decodeUtf8(buf: Buffer, format: BodyFormat): string {
+  // ASCII (most log text) reads the same as Latin-1, whose decoding is a plain copy.
+  if (isAscii(buf)) return buf.toString('latin1');
   if (isUtf8(buf)) return buf.toString('utf8');
   const offset = firstInvalidUtf8(buf);
   if (format === 'json')
