@@ -245,13 +245,20 @@ describe('LogMessage.fromJsonLines', () => {
         .map((o) => JSON.stringify(o)),
       fc.constantFrom('', ' ', '\r', '\t{}\r'),
     );
-    const ndjson = fc.array(line, { maxLength: 8 }).map((ls) => ls.join('\n'));
+    // LF and CRLF endings: compact lines take their own expression, CR included.
+    const ndjson = fc
+      .tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'))
+      .map(([ls, eol]) => ls.join(eol));
     fc.assert(
       fc.property(ndjson, (t) => badLine(t) === expectedBadLine(t) && badLine(t) === 0),
       { numRuns: 1000 },
     );
     const mutated = fc
-      .tuple(ndjson, fc.nat(), fc.constantFrom('"', '\\', ',', '{', '}', ']', '\n', '\u0001', ' '))
+      .tuple(
+        ndjson,
+        fc.nat(),
+        fc.constantFrom('"', '\\', ',', '{', '}', ']', ':', '\n', '\r', '\t', '\u0001', ' '),
+      )
       .map(([t, at, piece]) => {
         const i = at % (t.length + 1);
         return at % 2 === 0
