@@ -252,7 +252,8 @@ export class DestinationDriver {
         this.counters.errors++;
         r = R.ERROR;
       }
-      let code = this.#code(r, 'send');
+      // QUEUED, the batching destination's answer to nearly every message, needs no checking.
+      let code = r === R.QUEUED ? R.QUEUED : this.#code(r, 'send');
       if (code === R.QUEUED) {
         if (q.backlog === 1) this.#batchStart = Date.now();
         if (q.backlog < o.batchLines && this.#bytes < o.batchBytes) continue;
