@@ -4,6 +4,7 @@
  * never half a frame in the pipeline. The output arrays are reused from frame
  * to frame; nothing here allocates per message beyond the message itself.
  */
+import { isAscii } from 'node:buffer';
 import {
   LogMessage,
   ParseError,
@@ -127,7 +128,9 @@ export function parseFrame(
       return 'binary frame is not valid UTF-8';
     }
   } else {
-    text = data.toString('utf8'); // ws has validated UTF-8 of text frames
+    // ws has validated UTF-8 of text frames. ASCII (most log text) reads the same
+    // as Latin-1, whose decoding is a plain copy.
+    text = isAscii(data) ? data.toString('latin1') : data.toString('utf8');
   }
   switch (cfg.format) {
     case 'lines':

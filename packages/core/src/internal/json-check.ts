@@ -117,16 +117,21 @@ export function flatObjectPattern(ws: string): string {
 
 const WS = '[ \\t\\n\\r]*';
 const FLAT_OBJECT = new RegExp(`${WS}${flatObjectPattern(WS)}`, 'y');
+// Compact objects (no whitespace, as most loggers write them) first: each optional
+// whitespace costs the engine a loop per token, a quarter of the time on log lines.
+const COMPACT_OBJECT = new RegExp(flatObjectPattern(''), 'y');
 
 /** True when `s.slice(from, to)` is valid JSON, deciding deep nesting with JSON.parse. */
 export function isJsonText(s: string, from: number, to: number): boolean {
-  const flat = FLAT_OBJECT;
-  flat.lastIndex = from;
-  // The match may run past `to` (into the next line): then it proves nothing here.
-  if (testBounded(flat, s) && flat.lastIndex <= to && skipWs(s, flat.lastIndex, to) === to) {
-    return true;
-  }
+  if (matchesTo(COMPACT_OBJECT, s, from, to) || matchesTo(FLAT_OBJECT, s, from, to)) return true;
   return scanJsonText(s, from, to);
+}
+
+/** `re` (sticky) matches at `from` and ends at `to`, or only whitespace follows up to it. */
+function matchesTo(re: RegExp, s: string, from: number, to: number): boolean {
+  re.lastIndex = from;
+  // The match may run past `to` (into the next line): then it proves nothing here.
+  return testBounded(re, s) && re.lastIndex <= to && skipWs(s, re.lastIndex, to) === to;
 }
 
 /**
