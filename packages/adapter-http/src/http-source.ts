@@ -15,6 +15,7 @@ import express, {
   type Router,
 } from 'express';
 import type { HttpSourceOptions, ResolvedHttpSourceOptions } from './http-source-options.js';
+import { AcceptedAnswers } from './internal/accepted-answers.js';
 import { createAuthenticator, type Authenticator } from './internal/auth.js';
 import { HttpError } from './internal/http-error.js';
 import {
@@ -86,6 +87,7 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
   #delivery: DeliveryContext | undefined;
   /** Requests waiting for acks (`respond: 'delivered'`), answered 503 if shutdown cannot wait for them. */
   readonly #pending = new Set<PendingDelivery>();
+  readonly #accepted = new AcceptedAnswers(() => this.#closing);
   #router: Router | undefined;
   #server: Server | undefined;
   #suspended = false;
@@ -353,7 +355,7 @@ export class HttpSource extends LogSource<HttpSourceOptions> {
     // false only means "window full": the hooks switch to busy answers
     this.postMessages(messages);
     if (n > 0) this.closeBatch();
-    if (pending === undefined) this.#answer(res, 202, `{"accepted":${n}}`, false);
+    if (pending === undefined) this.#accepted.add(res, n);
   }
 
   #busy(req: Request, res: Response): void {
