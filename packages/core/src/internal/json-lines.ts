@@ -21,14 +21,18 @@ const WS = '[ \\t\\r]*';
  * before. A bounded run costs one more call per this many lines.
  */
 const LINES_PER_RUN = 64;
-// Whole lines, LF included: blank, or a flat object with whitespace around it.
+// Whole lines, LF included (or the end of the text, for the last): blank, or a
+// flat object with whitespace around it.
 const FLAT_LINES = new RegExp(
-  `(?:${WS}(?:${flatObjectPattern(WS)}${WS})?\\n){0,${LINES_PER_RUN}}`,
+  `(?:${WS}(?:${flatObjectPattern(WS)}${WS})?(?:\\n|$)){0,${LINES_PER_RUN}}`,
   'y',
 );
 // The same for compact lines (no whitespace, as most loggers write them), about a
 // quarter faster: each optional whitespace costs the engine a loop per token.
-const COMPACT_LINES = new RegExp(`(?:${flatObjectPattern('')}\\r?\\n){0,${LINES_PER_RUN}}`, 'y');
+const COMPACT_LINES = new RegExp(
+  `(?:${flatObjectPattern('')}(?:\\r?\\n|$)){0,${LINES_PER_RUN}}`,
+  'y',
+);
 
 /** 0 when every line of `text` is blank or valid JSON, else the (1-based) number of the first line that is not. */
 export function firstInvalidJsonLine(text: string): number {
