@@ -23,7 +23,13 @@ const args = process.argv.slice(2);
 const reportOnly = args.includes('--report');
 const only = args.find((a) => !a.startsWith('--'));
 const DOCS = join(root, 'docs');
-const scenarios: { file: string; args: string[]; label: string; goal?: number }[] = [
+const scenarios: {
+  file: string;
+  args: string[];
+  label: string;
+  goal?: number;
+  env?: Record<string, string>;
+}[] = [
   {
     file: 'bench/core/core-bench.ts',
     args: ['null'],
@@ -44,11 +50,18 @@ const scenarios: { file: string; args: string[]; label: string; goal?: number }[
     goal: 150_000,
   },
   // Prints one JSON line per run (bare ws and WebSocketSource, single-message and NDJSON frames).
-  { file: 'packages/adapter-ws/bench/ws-bench.ts', args: [], label: 'ws' },
+  // A run of 1M messages lasts about a second: each server's best of 3 evens out the machine's bursts.
+  {
+    file: 'packages/adapter-ws/bench/ws-bench.ts',
+    args: [],
+    label: 'ws',
+    env: { WS_BENCH_ROUNDS: '3' },
+  },
   // Prints one JSON line per server: bare Express 5, (NDJSON) bare + JSON.parse, HttpSource with its ratio to bare.
   {
     file: 'packages/adapter-http/bench/http-bench.ts',
-    args: ['--json', '--no-build'],
+    // 20 s a server and payload, in 2 s turns: 10 turns each, against the machine's drift.
+    args: ['--json', '--no-build', '--duration=20'],
     label: 'http',
   },
   {
@@ -120,6 +133,7 @@ if (reportOnly) {
     try {
       const out = execFileSync(process.execPath, ['--import', 'tsx', s.file, ...s.args], {
         cwd: root,
+        env: { ...process.env, ...s.env },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
         maxBuffer: 64 << 20,
