@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, it, expect, vi } from 'vitest';
 import { ErrorCode, ParseError } from './errors.js';
 import { jsonFieldsFill } from './json-fill.js';
+import { mutate } from './internal/test-helpers.js';
 import { LogMessage, type JsonFill, type LogValue } from './log-message.js';
 
 /** Object keys as typed fields, `message` as MESSAGE; any other value as MESSAGE. */
@@ -259,12 +260,7 @@ describe('LogMessage.fromJsonLines', () => {
         fc.nat(),
         fc.constantFrom('"', '\\', ',', '{', '}', ']', ':', '\n', '\r', '\t', '\u0001', ' '),
       )
-      .map(([t, at, piece]) => {
-        const i = at % (t.length + 1);
-        return at % 2 === 0
-          ? t.slice(0, i) + piece + t.slice(i)
-          : t.slice(0, i) + piece + t.slice(i + 1);
-      });
+      .map(([t, at, piece]) => mutate(t, at, piece));
     fc.assert(
       fc.property(mutated, (t) => badLine(t) === expectedBadLine(t)),
       { numRuns: 3000 },

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { MAX_CHECK_DEPTH, isJsonText } from './json-check.js';
+import { mutate } from './test-helpers.js';
 
 function parses(s: string): boolean {
   try {
@@ -108,12 +109,7 @@ describe('isJsonText', () => {
           ' ',
         ),
       )
-      .map(([s, at, piece]) => {
-        const i = at % (s.length + 1);
-        return at % 2 === 0
-          ? s.slice(0, i) + piece + s.slice(i)
-          : s.slice(0, i) + piece + s.slice(i + 1);
-      });
+      .map(([s, at, piece]) => mutate(s, at, piece));
     fc.assert(
       fc.property(mutated, (s) => check(s) === parses(s)),
       { numRuns: 5000 },

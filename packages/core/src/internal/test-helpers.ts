@@ -247,3 +247,14 @@ export function comp<T>(p: Pipeline, name: string, cls: abstract new () => T): T
   if (!(c instanceof cls)) throw new Error(`${name} is not a ${cls.name}`);
   return c;
 }
+
+/**
+ * The JSON checks' fuzz mutation: `piece` inserted into `text` (even `at`) or
+ * put in place of a character (odd `at`), at `at` modulo the length + 1.
+ */
+export function mutate(text: string, at: number, piece: string): string {
+  const i = at % (text.length + 1);
+  return at % 2 === 0
+    ? text.slice(0, i) + piece + text.slice(i)
+    : text.slice(0, i) + piece + text.slice(i + 1);
+}
