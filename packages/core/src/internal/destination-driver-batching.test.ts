@@ -101,6 +101,26 @@ describe('QUEUED and flush()', () => {
     expect(flushes(out)).toEqual(['flush m1,m2,m3', 'flush m4']);
   });
 
+  it('drains a whole batch when the posting code returns, not at the end of the loop turn', async () => {
+    const { src, out } = await setup({ send: () => R.QUEUED }, { batchLines: 2000 });
+    // Only microtasks run between these steps: a drain left to setImmediate cannot start.
+    const microtasks = async () => {
+      for (let i = 0; i < 50; i++) await Promise.resolve();
+    };
+    src.post(...texts(1999));
+    await microtasks();
+    expect(out.sends).toHaveLength(0);
+    src.post('m2000');
+    await microtasks();
+    expect(flushes(out)).toHaveLength(1);
+    expect(out.delivered).toHaveLength(2000);
+    // Below a batch (and below 1024 queued), the drain still waits for the turn's end.
+    src.post('m2001');
+    await microtasks();
+    expect(out.sends).toHaveLength(2000);
+    await until(() => expect(out.delivered).toHaveLength(2001));
+  });
+
   it('SUCCESS from send() also acknowledges the QUEUED messages before it', async () => {
     const { p, src, out } = await setup(
       { send: (m) => (m.get('MESSAGE') === 'm3' ? R.SUCCESS : R.QUEUED) },

@@ -25,6 +25,14 @@ const VALID_CODES = new Set<number>([
   R.RETRY,
 ]);
 const YIELD_EVERY = 10_000;
+/**
+ * Queued messages that start a drain at once rather than at the end of the
+ * loop turn (when batchLines is not larger). A source that reads many requests
+ * or frames in one turn would otherwise fill its window before anything is
+ * delivered: every message then outlives a young-generation collection, which
+ * copies it, and the source is suspended and woken each turn.
+ */
+const DRAIN_NOW_AT = 1024;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (
@@ -45,7 +53,12 @@ export class DestinationDriver {
   readonly #feeders = new Set<Backpressured>();
   #state: State = 'created';
   #opened = false;
+  /** A drain is due at the end of the loop turn (setImmediate). */
   #scheduled = false;
+  /** A drain is due as soon as the current call stack returns (a microtask). */
+  #scheduledNow = false;
+  /** Queue length that makes the due drain a microtask: see DRAIN_NOW_AT. */
+  readonly #drainNowAt: number;
   #busy = false;
   #suspended = false;
   #suspendTimer: NodeJS.Timeout | undefined;
@@ -74,6 +87,7 @@ export class DestinationDriver {
     this.#o = options;
     this.#log = logger;
     this.#drops = new DropReporter(logger, counters);
+    this.#drainNowAt = Math.max(options.batchLines, DRAIN_NOW_AT);
   }
 
   get instance(): LogDestination<unknown> {
@@ -113,7 +127,7 @@ export class DestinationDriver {
       if (!this.#full) this.#setFull(true);
     }
     q.push(msg);
-    if (!this.#scheduled) this.#schedule();
+    if (!this.#scheduled || q.length >= this.#drainNowAt) this.#schedule();
   }
 
   /**
@@ -141,7 +155,7 @@ export class DestinationDriver {
     }
     this.counters.received += n;
     this.counters.bytes += bytes;
-    if (!this.#scheduled) this.#schedule();
+    if (!this.#scheduled || q.length >= this.#drainNowAt) this.#schedule();
   }
 
   /** Resolves once the queue is empty and nothing is in flight. */
@@ -204,14 +218,28 @@ export class DestinationDriver {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#busy || this.#suspended) return;
+    if (this.#scheduledNow || this.#busy || this.#suspended) return;
     if (this.#state !== 'running' && this.#state !== 'stopping') return;
-    this.#scheduled = true;
-    setImmediate(this.#drainBound);
+    if (this.queue.length >= this.#drainNowAt) {
+      this.#scheduledNow = true;
+      queueMicrotask(this.#drainNowBound);
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#drainBound);
+    }
   }
+
+  readonly #drainNowBound = (): void => {
+    this.#scheduledNow = false;
+    this.#startDrain();
+  };
 
   readonly #drainBound = (): void => {
     this.#scheduled = false;
+    this.#startDrain();
+  };
+
+  #startDrain(): void {
     if (this.#busy || this.#suspended) return;
     // Scheduled before stop() and due after it: opening the destination now would outlive the pipeline.
     if (this.#state === 'stopped' || this.#state === 'detaching') return;
@@ -220,7 +248,7 @@ export class DestinationDriver {
       this.#log.error('internal error in the destination driver', err);
       this.#afterDrain();
     });
-  };
+  }
 
   readonly #afterDrain = (): void => {
     this.#busy = false;
