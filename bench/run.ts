@@ -50,12 +50,13 @@ const scenarios: {
     goal: 150_000,
   },
   // Prints one JSON line per run (bare ws and WebSocketSource, single-message and NDJSON frames).
-  // A run of 1M messages lasts about a second: each server's best of 3 evens out the machine's bursts.
+  // A run of 1M messages lasts about a second: each server's best of 5 (in
+  // alternating order) evens out the machine's bursts.
   {
     file: 'packages/adapter-ws/bench/ws-bench.ts',
     args: [],
     label: 'ws',
-    env: { WS_BENCH_ROUNDS: '3' },
+    env: { WS_BENCH_ROUNDS: '5' },
   },
   // Prints one JSON line per server: bare Express 5, (NDJSON) bare + JSON.parse, HttpSource with its ratio to bare.
   {

@@ -66,7 +66,7 @@ export function renderMarkdown(run: BenchRun, options: MarkdownOptions = {}): st
     '(see the load average), which lowers both sides of a comparison but not always equally.',
     'Ratios are more telling than absolute numbers. To even out bursts of other work, the',
     'HTTP servers take turns under load in 2 s slices (20 s each per payload), and the',
-    "WebSocket rows are each server's best of 3 runs.",
+    "WebSocket rows are each server's best of 5 runs, the servers' order reversed every other run.",
     '',
     `![logpath against the bare libraries, per scenario](${chart})`,
     '',

@@ -220,7 +220,7 @@ function best(runs: Result[]): Result {
 {
   const messages = Number(process.argv[2] ?? 1_000_000);
   const only = process.argv[3] as Mode | undefined;
-  // On a busy machine, WS_BENCH_ROUNDS=3 alternates the servers 3 times and keeps the best of each.
+  // On a busy machine, WS_BENCH_ROUNDS=5 alternates the servers 5 times and keeps the best of each.
   const rounds = Math.max(1, Number(process.env.WS_BENCH_ROUNDS ?? 1));
   const goals: Record<Mode, number> = { single: 0.85, ndjson: 0.9 };
   const summary: string[] = [];
@@ -231,11 +231,14 @@ function best(runs: Result[]): Result {
       source: [],
       parse: [],
     };
+    // Every other round runs the servers in reverse order, so that none always follows the same one.
+    const order: (keyof typeof runs)[] = ['bare', 'source'];
+    // For reference: a bare server that also parses each line, as any NDJSON consumer must.
+    if (mode === 'ndjson') order.push('parse');
+    const run = (k: keyof typeof runs): Promise<Result> =>
+      k === 'source' ? source(mode, messages) : bare(mode, messages, k === 'parse');
     for (let i = 0; i < rounds; i++) {
-      runs.bare.push(await bare(mode, messages));
-      runs.source.push(await source(mode, messages));
-      // For reference: a bare server that also parses each line, as any NDJSON consumer must.
-      if (mode === 'ndjson') runs.parse.push(await bare(mode, messages, true));
+      for (const k of i % 2 === 0 ? order : [...order].reverse()) runs[k].push(await run(k));
     }
     const b = best(runs.bare);
     const s = best(runs.source);
