@@ -8,6 +8,8 @@ import {
   type LogMessage,
   type SendResult,
 } from '@logpath/core';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, it, expect, vi } from 'vitest';
 import { HttpSource } from './http-source.js';
 import type { HttpSourceOptions } from './http-source-options.js';
@@ -95,6 +97,23 @@ async function start<D extends LogDestination>(
   };
 }
 
+/** 50 keep-alive connections post 20 bodies of 100 lines each; prints the count of each status. */
+const LOAD_CLIENT = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+const body = Array.from({ length: 100 }, (_, i) => 'line ' + i).join('\\n');
+const counts = {};
+const one = () => new Promise((resolve, reject) => {
+  const req = http.request(process.argv[1], { method: 'POST', agent, headers: { 'content-type': 'text/plain' } }, (res) => {
+    counts[res.statusCode] = (counts[res.statusCode] ?? 0) + 1;
+    res.resume().on('end', resolve);
+  });
+  req.on('error', reject).end(body);
+});
+Promise.all(Array.from({ length: 50 }, async () => { for (let i = 0; i < 20; i++) await one(); }))
+  .then(() => { agent.destroy(); process.stdout.write(JSON.stringify(counts)); });
+`;
+
 const lines = (from: number, n: number) =>
   Array.from({ length: n }, (_, i) => `line ${from + i}`).join('\n');
 
@@ -133,6 +152,16 @@ describe('HttpSource backpressure', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     dest.release();
+  });
+
+  it('refuses nothing from a burst larger than the window while the destination keeps up', async () => {
+    // The default window (1000 messages) against 50 keep-alive clients posting 100-line bodies,
+    // from another process so that they keep the server busy: a loop turn then reads more bodies
+    // than the window holds, and delivery must free it before the turn's next request.
+    const { base, dest } = await start<FlakyDestination>({}, FlakyDestination);
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', LOAD_CLIENT, base]);
+    expect(JSON.parse(stdout)).toEqual({ 202: 1000 });
+    await vi.waitFor(() => expect(dest.received).toHaveLength(100_000));
   });
 });
 

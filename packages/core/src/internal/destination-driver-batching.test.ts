@@ -36,6 +36,10 @@ const flushes = (d: ScriptedDestination): string[] => d.events.filter((e) => e.s
 const later = <T>(ms: number, value: T): Promise<T> =>
   new Promise((r) => setTimeout(() => r(value), ms));
 const nextTurn = <T>(value: T): Promise<T> => new Promise((r) => setImmediate(() => r(value)));
+/** Lets only microtasks run: a drain left to setImmediate cannot start meanwhile. */
+const microtasks = async (): Promise<void> => {
+  for (let i = 0; i < 50; i++) await Promise.resolve();
+};
 
 beforeEach(() => {
   vi.useFakeTimers(FAKE_TIMERS);
@@ -102,11 +106,12 @@ describe('QUEUED and flush()', () => {
   });
 
   it('drains a whole batch when the posting code returns, not at the end of the loop turn', async () => {
-    const { src, out } = await setup({ send: () => R.QUEUED }, { batchLines: 2000 });
-    // Only microtasks run between these steps: a drain left to setImmediate cannot start.
-    const microtasks = async () => {
-      for (let i = 0; i < 50; i++) await Promise.resolve();
-    };
+    const { src, out } = await run(
+      oneToOne(
+        { class: ScriptedDestination, options: { send: () => R.QUEUED }, batchLines: 2000 },
+        { sources: { src: { class: ManualSource, logIwSize: 10_000 } } },
+      ),
+    );
     src.post(...texts(1999));
     await microtasks();
     expect(out.sends).toHaveLength(0);
@@ -119,6 +124,15 @@ describe('QUEUED and flush()', () => {
     await microtasks();
     expect(out.sends).toHaveLength(2000);
     await until(() => expect(out.delivered).toHaveLength(2001));
+  });
+
+  it('drains at once when a source fills its window, so the source wakes within the turn', async () => {
+    // The defaults: a window of 1000 messages, batches of 100.
+    const { src, out } = await setup({ send: () => R.QUEUED });
+    expect(src.post(...texts(1000))).toBe(false);
+    await microtasks();
+    expect(out.delivered).toHaveLength(1000);
+    expect(src.post('m1001')).toBe(true);
   });
 
   it('SUCCESS from send() also acknowledges the QUEUED messages before it', async () => {

@@ -217,10 +217,20 @@ export class DestinationDriver {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #schedule(): void {
+  /**
+   * Starts a drain as soon as the running code returns, not at the end of the
+   * loop turn: a flow-controlled source that this destination feeds is full.
+   * Waiting would keep it suspended (an HTTP source answering 429) for the
+   * rest of the turn while this destination has nothing to do.
+   */
+  drainSoon(): void {
+    if (this.queue.length > 0) this.#schedule(true);
+  }
+
+  #schedule(now = this.queue.length >= this.#drainNowAt): void {
     if (this.#scheduledNow || this.#busy || this.#suspended) return;
     if (this.#state !== 'running' && this.#state !== 'stopping') return;
-    if (this.queue.length >= this.#drainNowAt) {
+    if (now) {
       this.#scheduledNow = true;
       queueMicrotask(this.#drainNowBound);
     } else if (!this.#scheduled) {

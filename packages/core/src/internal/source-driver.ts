@@ -32,6 +32,8 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
   /** Some path and none filters or rewrites: a batch is routed whole (#routeMany). */
   readonly #plain: boolean;
   readonly #wakeAt: number;
+  /** The destinations of the flow-controlled paths: what frees the window. */
+  readonly #feeds: readonly DestinationDriver[];
   #inFlight = 0;
   #blocked = 0;
   #suspended = false;
@@ -59,7 +61,10 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
     // Wake with a quarter of the window free, so suspend/wakeup do not ping-pong per message.
     this.#wakeAt = options.logIwSize - Math.max(1, Math.floor(options.logIwSize / 4));
     source[kHost] = this;
-    for (const r of routes) if (r.flowControl) for (const d of r.destinations) d.addFeeder(this);
+    const feeds = new Set<DestinationDriver>();
+    for (const r of routes) if (r.flowControl) for (const d of r.destinations) feeds.add(d);
+    this.#feeds = [...feeds];
+    for (const d of this.#feeds) d.addFeeder(this);
   }
 
   get instance(): LogSource<unknown> {
@@ -256,6 +261,8 @@ export class SourceDriver implements SourceHost, AckOwner, Backpressured {
     this.#suspended = true;
     this.counters.suspended = 1;
     if (this.#src.suspend !== undefined) this.#hook('suspend');
+    // Delivery frees the window: start it now rather than at the end of the loop turn.
+    for (const d of this.#feeds) d.drainSoon();
   }
 
   #wakeup(): void {
