@@ -2,8 +2,9 @@
  * One benchmark server per process (started by http-bench.ts over IPC):
  * `bare` is Express 5 reading and splitting the body; `bare-parse` also
  * JSON.parses each line (a reference for the share of JSON parsing);
- * `logpath` is HttpSource → NullDestination. Sends `{ port }` once listening; on "stop",
- * sends `{ messages, cpuMs, peakRssMiB }` and exits. Runs the built packages
+ * `logpath` is HttpSource → NullDestination, both with default options (as a
+ * user gets them: a window of 1000 messages, batches of 100). Sends `{ port }`
+ * once listening; on "stop", sends `{ messages, cpuMs, peakRssMiB }` and exits. Runs the built packages
  * (no "@logpath/source" condition), as production would.
  */
 import { writeFileSync } from 'node:fs';
@@ -49,9 +50,9 @@ if (kind === 'bare' || kind === 'bare-parse') {
   const pipeline = new Pipeline(
     defineConfig({
       sources: {
-        http: { class: HttpSource, options: { host: '127.0.0.1', port: 0 }, logIwSize: 10_000 },
+        http: { class: HttpSource, options: { host: '127.0.0.1', port: 0 } },
       },
-      destinations: { out: { class: NullDestination, batchLines: 1000 } },
+      destinations: { out: { class: NullDestination } },
       logPaths: [{ sources: ['http'], destinations: ['out'] }],
       log: { stderr: false },
     }),

@@ -168,7 +168,7 @@ async function bare(mode: Mode, messages: number, parse = false): Promise<Result
   );
 }
 
-/** WebSocketSource → NullDestination. */
+/** WebSocketSource → NullDestination, with default driver options (a window of 1000 messages, batches of 100). */
 async function source(mode: Mode, messages: number): Promise<Result> {
   let t0 = 0;
   const pipeline = new Pipeline(
@@ -182,10 +182,9 @@ async function source(mode: Mode, messages: number): Promise<Result> {
             format: mode === 'single' ? 'text' : 'ndjson',
             pingInterval: 0,
           },
-          logIwSize: 10_000,
         },
       },
-      destinations: { out: { class: NullDestination, batchLines: 1000, logFifoSize: 100_000 } },
+      destinations: { out: { class: NullDestination } },
       logPaths: [{ sources: ['ws'], destinations: ['out'] }],
       log: { stderr: false },
     }),
