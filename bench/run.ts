@@ -50,8 +50,8 @@ const scenarios: {
     goal: 150_000,
   },
   // Prints one JSON line per run (bare ws and WebSocketSource, single-message and NDJSON frames).
-  // A run of 1M messages lasts about a second: each server's best of 5 (in
-  // alternating order) evens out the machine's bursts.
+  // A run of 1M messages lasts about a second: 5 rounds (in alternating order), and the
+  // median of the rounds' ratios, even out the machine's bursts.
   {
     file: 'packages/adapter-ws/bench/ws-bench.ts',
     args: [],

@@ -205,21 +205,39 @@ async function source(mode: Mode, messages: number): Promise<Result> {
   return result(`WebSocketSource, ${frames(mode)}`, messages, t1 - t0, cpu, clientCpu);
 }
 
-/** The best of `rounds` runs (highest messages/s, lowest CPU per message): the least disturbed one. */
-function best(runs: Result[]): Result {
-  const top = runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-  const cpu = Math.min(...runs.map((r) => r.cpuMicrosPerMessage));
+/** The middle value (the lower one of the two for an even count). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1]!;
+}
+
+/**
+ * One server over its runs: the run with the median messages/s, and the median
+ * CPU per message. Not the best run: a burst of other work on the machine can
+ * spoil either server's runs, and the best of each may then compare a quiet
+ * moment with a busy one.
+ */
+function middle(runs: Result[]): Result {
+  const mid = median(runs.map((r) => r.perSecond));
   return {
-    ...top,
-    cpuMicrosPerMessage: cpu,
+    ...runs.find((r) => r.perSecond === mid)!,
+    cpuMicrosPerMessage: median(runs.map((r) => r.cpuMicrosPerMessage)),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
+/** The median over the rounds of `f(a) / f(b)`: each round's two runs follow each other. */
+function pairedRatio(a: Result[], b: Result[], f: (r: Result) => number): number {
+  return Number(median(a.map((r, i) => f(r) / f(b[i]!))).toFixed(3));
+}
+
+const rate = (r: Result): number => r.perSecond;
+const cpuCost = (r: Result): number => 1 / r.cpuMicrosPerMessage;
+
 {
   const messages = Number(process.argv[2] ?? 1_000_000);
   const only = process.argv[3] as Mode | undefined;
-  // On a busy machine, WS_BENCH_ROUNDS=5 alternates the servers 5 times and keeps the best of each.
+  // On a busy machine, WS_BENCH_ROUNDS=5 alternates the servers 5 times and reports medians.
   const rounds = Math.max(1, Number(process.env.WS_BENCH_ROUNDS ?? 1));
   const goals: Record<Mode, number> = { single: 0.85, ndjson: 0.9 };
   const summary: string[] = [];
@@ -239,24 +257,21 @@ function best(runs: Result[]): Result {
     for (let i = 0; i < rounds; i++) {
       for (const k of i % 2 === 0 ? order : [...order].reverse()) runs[k].push(await run(k));
     }
-    const b = best(runs.bare);
-    const s = best(runs.source);
-    console.log(JSON.stringify(b));
-    const ratio = Number((s.perSecond / b.perSecond).toFixed(3));
-    const cpuRatio = Number((b.cpuMicrosPerMessage / s.cpuMicrosPerMessage).toFixed(3));
-    console.log(JSON.stringify({ ...s, ratio, cpuRatio, goal: goals[mode] }));
+    console.log(JSON.stringify(middle(runs.bare)));
+    const ratio = pairedRatio(runs.source, runs.bare, rate);
+    const cpuRatio = pairedRatio(runs.source, runs.bare, cpuCost);
+    console.log(JSON.stringify({ ...middle(runs.source), ratio, cpuRatio, goal: goals[mode] }));
     summary.push(
       `${mode}: ${ratio}× bare ws in messages/s, ${cpuRatio}× in server CPU per message (goal ≥ ${goals[mode]}×)`,
     );
     if (mode === 'ndjson') {
-      const p = best(runs.parse);
-      console.log(JSON.stringify(p));
-      const r = (s.perSecond / p.perSecond).toFixed(3);
-      const c = (p.cpuMicrosPerMessage / s.cpuMicrosPerMessage).toFixed(3);
+      console.log(JSON.stringify(middle(runs.parse)));
+      const r = pairedRatio(runs.source, runs.parse, rate);
+      const c = pairedRatio(runs.source, runs.parse, cpuCost);
       summary.push(
         `ndjson vs bare ws + JSON.parse: ${r}× in messages/s, ${c}× in server CPU per message`,
       );
     }
   }
-  console.error(`${summary.join('\n')}${rounds > 1 ? `\n(best of ${rounds} rounds)` : ''}`);
+  console.error(`${summary.join('\n')}${rounds > 1 ? `\n(medians of ${rounds} rounds)` : ''}`);
 }
