@@ -37,23 +37,13 @@ const COMPACT_LINES = new RegExp(
 /** 0 when every line of `text` is blank or valid JSON, else the (1-based) number of the first line that is not. */
 export function firstInvalidJsonLine(text: string): number {
   const n = text.length;
-  const compact = COMPACT_LINES;
-  const lines = FLAT_LINES;
   let i = 0;
   while (i < n) {
-    compact.lastIndex = i;
-    if (testBounded(compact, text) && compact.lastIndex > i) {
-      i = compact.lastIndex;
+    let next = runEnd(COMPACT_LINES, text, i);
+    if (next === i) next = runEnd(FLAT_LINES, text, i);
+    if (next > i) {
+      i = next;
       continue;
-    }
-    lines.lastIndex = i;
-    // Always matches, maybe nothing: it stops at the first other line, or after LINES_PER_RUN.
-    if (testBounded(lines, text)) {
-      const next = lines.lastIndex;
-      if (next > i) {
-        i = next;
-        continue;
-      }
     }
     let end = text.indexOf('\n', i);
     if (end < 0) end = n;
@@ -61,6 +51,15 @@ export function firstInvalidJsonLine(text: string): number {
     i = end + 1;
   }
   return 0;
+}
+
+/**
+ * Where one run of the sticky `re` from `at` ends: after the lines it took
+ * (at most LINES_PER_RUN), or `at` when it took none.
+ */
+function runEnd(re: RegExp, text: string, at: number): number {
+  re.lastIndex = at;
+  return testBounded(re, text) ? re.lastIndex : at;
 }
 
 /** True when `text` holds only spaces, tabs and CRs between `from` and `to`. */
