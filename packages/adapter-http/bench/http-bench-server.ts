@@ -4,8 +4,9 @@
  * JSON.parses each line (a reference for the share of JSON parsing);
  * `logpath` is HttpSource → NullDestination, both with default options (as a
  * user gets them: a window of 1000 messages, batches of 100). Sends `{ port }`
- * once listening; on "stop", sends `{ messages, cpuMs, peakRssMiB }` and exits. Runs the built packages
- * (no "@logpath/source" condition), as production would.
+ * once listening; on "stop", sends `{ messages, cpuMs, peakRssMiB }` and
+ * exits. Runs the built packages (no "@logpath/source" condition), as
+ * production would.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';

@@ -27,10 +27,11 @@ const VALID_CODES = new Set<number>([
 const YIELD_EVERY = 10_000;
 /**
  * Queued messages that start a drain at once rather than at the end of the
- * loop turn (when batchLines is not larger). A source that reads many requests
- * or frames in one turn would otherwise fill its window before anything is
- * delivered: every message then outlives a young-generation collection, which
- * copies it, and the source is suspended and woken each turn.
+ * loop turn (when batchLines is not larger). A source with a large window
+ * that reads many requests or frames in one turn would otherwise queue them
+ * all before anything is delivered, and every one would outlive a
+ * young-generation collection, which copies it. (A full window starts a drain
+ * at once anyway: see drainSoon.)
  */
 const DRAIN_NOW_AT = 1024;
 
