@@ -15,8 +15,14 @@ export interface BenchLine {
   /** Messages per second. */
   perSecond: number;
   peakRssMiB: number;
-  /** On a logpath line compared with a bare-library baseline: its throughput / the baseline's. */
+  /**
+   * On a line compared with a bare-library baseline: its throughput / the
+   * baseline's. A bare line may carry one too (a reference: a bare server
+   * doing part of the logpath line's work, compared with the plain one).
+   */
   ratio?: number;
+  /** The `scenario` of the bare line that `ratio` compares with, when the script names it. */
+  baseline?: string;
   /** The goal for `ratio` (e.g. 0.9: at least 90 % of the bare library). */
   goal?: number;
   [extra: string]: unknown;

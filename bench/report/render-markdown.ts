@@ -86,13 +86,15 @@ export function renderMarkdown(run: BenchRun, options: MarkdownOptions = {}): st
     out.push(
       '',
       'Other baselines measured in the same run, for reference (for example a bare server that',
-      'also parses each JSON line, as any consumer of NDJSON must):',
+      'also parses each JSON line, as any consumer of NDJSON must), with their ratio to the plain one:',
       '',
-      '| baseline | msg/s | peak RSS MiB |',
-      '| --- | ---: | ---: |',
+      '| baseline | msg/s | ratio | peak RSS MiB |',
+      '| --- | ---: | --- | ---: |',
     );
-    for (const r of references)
-      out.push(`| ${cell(r.name)} | ${fullRate(r.perSecond)} | ${r.peakRssMiB} |`);
+    for (const r of references) {
+      const ratio = r.ratio ? `${r.ratio.value}× ${cell(r.ratio.of)}` : '—';
+      out.push(`| ${cell(r.name)} | ${fullRate(r.perSecond)} | ${ratio} | ${r.peakRssMiB} |`);
+    }
   }
   if (failures.length > 0) {
     out.push('', '## Scenarios that failed in this run', '');

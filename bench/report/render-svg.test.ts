@@ -25,7 +25,7 @@ describe('renderSvg', () => {
     expect(bars(svg, SVG_COLORS.logpath)).toEqual([420, 336, 399]);
     expect(bars(svg, SVG_COLORS.bare)).toEqual([420, 420]);
     expect(bars(svg, SVG_COLORS.axosyslog)).toEqual([420]);
-    expect(svg).toContain('logpath 800k msg/s (0.8× bare)');
+    expect(svg).toContain('logpath 800k msg/s (0.85× bare)');
     expect(svg).toContain('bare 1.00M msg/s');
     expect(svg).toContain('AxoSyslog ~100k msg/s (docs estimate)');
   });

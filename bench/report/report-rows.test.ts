@@ -15,18 +15,31 @@ describe('toReportRows', () => {
     expect(rows[0]!.bare).toBeUndefined();
   });
 
-  it('pairs a logpath line with the bare line its ratio points at, not the nearest one in order', () => {
+  it('pairs a logpath line with the bare line it names, though another is nearer its ratio', () => {
     expect(rows[1]).toMatchObject({
       name: 'ws: WebSocketSource, NDJSON×100',
       bare: { name: 'bare ws, NDJSON×100', perSecond: 1_000_000 },
-      ratio: 0.8,
+      ratio: 0.85,
       goal: { kind: 'ratio', value: 0.9 },
       met: false,
     });
   });
 
-  it('lists unused baselines as references and failures separately', () => {
+  it('pairs a line that names no baseline with the bare line its ratio points at', () => {
+    expect(rows[2]).toMatchObject({
+      name: 'fetcher: HTTP: http-poller',
+      bare: { name: 'http-bare', perSecond: 100_000 },
+    });
+  });
+
+  it('lists unused baselines as references, with their own ratios, and failures separately', () => {
     expect(references).toEqual([
+      {
+        name: 'ws: bare ws + check, NDJSON×100',
+        perSecond: 900_000,
+        peakRssMiB: 92,
+        ratio: { value: 0.9, of: 'bare ws, NDJSON×100' },
+      },
       { name: 'ws: bare+JSON.parse, NDJSON×100', perSecond: 500_000, peakRssMiB: 91 },
     ]);
     expect(failures).toEqual([{ label: 'kafka: 1M records', error: 'exited with code 1' }]);

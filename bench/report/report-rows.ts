@@ -29,6 +29,8 @@ export interface ReferenceRow {
   name: string;
   perSecond: number;
   peakRssMiB: number;
+  /** Its ratio to the script's plain baseline, when the script measured one. */
+  ratio?: { value: number; of: string };
 }
 
 /** Everything the writers show. */
@@ -45,12 +47,14 @@ export function isBareLine(line: BenchLine): boolean {
 }
 
 /**
- * The baseline of a compared line: the bare line of the same script whose
- * throughput best explains the line's ratio (scripts may print several bare
- * variants, e.g. "bare ws" and "bare ws + JSON.parse").
+ * The baseline of a compared line: the bare line it names, or else the bare
+ * line of the same script whose throughput best explains the line's ratio
+ * (scripts may print several bare variants, e.g. "bare ws" and "bare ws +
+ * JSON.parse").
  */
 function baselineOf(line: BenchLine, bares: readonly BenchLine[]): BenchLine | undefined {
   if (line.ratio === undefined || line.ratio <= 0 || bares.length === 0) return undefined;
+  if (line.baseline !== undefined) return bares.find((b) => b.scenario === line.baseline);
   const expected = line.perSecond / line.ratio;
   let best: BenchLine | undefined;
   for (const b of bares) {
@@ -105,8 +109,15 @@ export function toReportRows(run: BenchRun): ReportRows {
       rows.push(row);
     }
     for (const b of bares) {
-      if (!used.has(b))
-        references.push({ name: nameOf(b), perSecond: b.perSecond, peakRssMiB: b.peakRssMiB });
+      if (used.has(b)) continue;
+      const ref: ReferenceRow = {
+        name: nameOf(b),
+        perSecond: b.perSecond,
+        peakRssMiB: b.peakRssMiB,
+      };
+      if (b.ratio !== undefined && b.baseline !== undefined)
+        ref.ratio = { value: b.ratio, of: b.baseline };
+      references.push(ref);
     }
   }
   return { rows, references, failures };

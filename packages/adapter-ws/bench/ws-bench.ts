@@ -4,7 +4,9 @@
  * text frames, then as 100-line NDJSON frames, to
  *   - a bare `ws` server that counts messages (NDJSON: splits each frame into lines),
  *   - WebSocketSource → NullDestination (format `text`, then `ndjson`), and
- *   - for reference, a bare server that also JSON.parses each NDJSON line.
+ *   - for reference (NDJSON), bare servers that also check each frame's lines
+ *     the way the source does (LogMessage.fromJsonLines, nothing posted), or
+ *     JSON.parse each line.
  * Prints one JSON line per server (messages/s, server CPU µs per message, peak
  * RSS; the source's lines carry the ratios), then a summary on stderr.
  * Figures are measured, never hard-coded.
@@ -12,11 +14,21 @@
  */
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { NullDestination, Pipeline, defineConfig } from '@logpath/core';
+import { LogMessage, NullDestination, Pipeline, defineConfig, jsonFieldsFill } from '@logpath/core';
 import { WebSocketServer } from 'ws';
 import { WebSocketSource } from '../src/index.js';
 
 type Mode = 'single' | 'ndjson';
+/** What a bare server does with an NDJSON frame besides counting its lines. */
+type BareWork = 'count' | 'check' | 'parse';
+const BARE_NAMES: Record<BareWork, string> = {
+  count: 'bare ws',
+  // The JSON check and the (lazy) messages of WebSocketSource, without a pipeline: what
+  // any source that refuses malformed frames pays on top of ws, before posting anything.
+  check: 'bare ws + LogMessage.fromJsonLines',
+  parse: 'bare+JSON.parse',
+};
+const FILL = jsonFieldsFill('MESSAGE');
 const LINES_PER_FRAME = 100;
 const BODY =
   'GET /api/v1/items?id=12345 HTTP/1.1 200 1532 "-" "Mozilla/5.0 (X11; Linux x86_64)" ' +
@@ -125,9 +137,10 @@ function result(
 
 /**
  * A bare ws server that counts messages: frames, or the lines of NDJSON frames
- * (with `parse`, it also JSON.parses each line: the cost any NDJSON consumer pays).
+ * (with `check`, it makes the checked messages of each frame as the source does;
+ * with `parse`, it JSON.parses each line: the cost any NDJSON consumer pays).
  */
-async function bare(mode: Mode, messages: number, parse = false): Promise<Result> {
+async function bare(mode: Mode, messages: number, work: BareWork = 'count'): Promise<Result> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 1 << 20 });
   await new Promise((r) => wss.once('listening', r));
   let count = 0;
@@ -142,11 +155,13 @@ async function bare(mode: Mode, messages: number, parse = false): Promise<Result
         }
         if (mode === 'single') {
           count++;
+        } else if (work === 'check') {
+          count += LogMessage.fromJsonLines(data.toString('latin1'), FILL, undefined, 1).length;
         } else {
           const lines = data.toString().split('\n');
           for (let i = 0; i < lines.length; i++) {
             const l = lines[i]!;
-            if (l.length > 0 && (!parse || JSON.parse(l) !== undefined)) count++;
+            if (l.length > 0 && (work !== 'parse' || JSON.parse(l) !== undefined)) count++;
           }
         }
         if (count >= messages) resolve(performance.now());
@@ -159,13 +174,7 @@ async function bare(mode: Mode, messages: number, parse = false): Promise<Result
   const cpu = process.cpuUsage(cpu0);
   const clientCpu = await w.done;
   await new Promise((r) => wss.close(r));
-  return result(
-    `${parse ? 'bare+JSON.parse' : 'bare ws'}, ${frames(mode)}`,
-    messages,
-    t1 - t0,
-    cpu,
-    clientCpu,
-  );
+  return result(`${BARE_NAMES[work]}, ${frames(mode)}`, messages, t1 - t0, cpu, clientCpu);
 }
 
 /** WebSocketSource → NullDestination, with default driver options (a window of 1000 messages, batches of 100). */
@@ -243,34 +252,44 @@ const cpuCost = (r: Result): number => 1 / r.cpuMicrosPerMessage;
   const summary: string[] = [];
   for (const mode of ['single', 'ndjson'] as const) {
     if (only !== undefined && mode !== only) continue;
-    const runs: { bare: Result[]; source: Result[]; parse: Result[] } = {
-      bare: [],
-      source: [],
-      parse: [],
-    };
+    type Server = BareWork | 'source';
+    const runs: Record<Server, Result[]> = { count: [], check: [], parse: [], source: [] };
     // Every other round runs the servers in reverse order, so that none always follows the same one.
-    const order: (keyof typeof runs)[] = ['bare', 'source'];
-    // For reference: a bare server that also parses each line, as any NDJSON consumer must.
-    if (mode === 'ndjson') order.push('parse');
-    const run = (k: keyof typeof runs): Promise<Result> =>
-      k === 'source' ? source(mode, messages) : bare(mode, messages, k === 'parse');
+    const order: Server[] = ['count', 'source'];
+    // For reference: bare servers that do part of the source's work, or what any NDJSON consumer must.
+    if (mode === 'ndjson') order.push('check', 'parse');
+    const run = (k: Server): Promise<Result> =>
+      k === 'source' ? source(mode, messages) : bare(mode, messages, k);
     for (let i = 0; i < rounds; i++) {
       for (const k of i % 2 === 0 ? order : [...order].reverse()) runs[k].push(await run(k));
     }
-    console.log(JSON.stringify(middle(runs.bare)));
-    const ratio = pairedRatio(runs.source, runs.bare, rate);
-    const cpuRatio = pairedRatio(runs.source, runs.bare, cpuCost);
-    console.log(JSON.stringify({ ...middle(runs.source), ratio, cpuRatio, goal: goals[mode] }));
+    const base = middle(runs.count);
+    console.log(JSON.stringify(base));
+    const ratio = pairedRatio(runs.source, runs.count, rate);
+    const cpuRatio = pairedRatio(runs.source, runs.count, cpuCost);
+    console.log(
+      JSON.stringify({
+        ...middle(runs.source),
+        ratio,
+        cpuRatio,
+        goal: goals[mode],
+        baseline: base.scenario,
+      }),
+    );
     summary.push(
       `${mode}: ${ratio}× bare ws in messages/s, ${cpuRatio}× in server CPU per message (goal ≥ ${goals[mode]}×)`,
     );
     if (mode === 'ndjson') {
-      console.log(JSON.stringify(middle(runs.parse)));
-      const r = pairedRatio(runs.source, runs.parse, rate);
-      const c = pairedRatio(runs.source, runs.parse, cpuCost);
-      summary.push(
-        `ndjson vs bare ws + JSON.parse: ${r}× in messages/s, ${c}× in server CPU per message`,
-      );
+      for (const k of ['check', 'parse'] as const) {
+        const r = pairedRatio(runs[k], runs.count, rate);
+        const c = pairedRatio(runs[k], runs.count, cpuCost);
+        console.log(
+          JSON.stringify({ ...middle(runs[k]), ratio: r, cpuRatio: c, baseline: base.scenario }),
+        );
+        summary.push(
+          `ndjson, ${BARE_NAMES[k]}: ${r}× bare ws in messages/s, ${c}× in server CPU per message`,
+        );
+      }
     }
   }
   console.error(`${summary.join('\n')}${rounds > 1 ? `\n(medians of ${rounds} rounds)` : ''}`);
