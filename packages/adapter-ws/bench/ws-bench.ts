@@ -8,7 +8,8 @@
  *     the way the source does (LogMessage.fromJsonLines, nothing posted), or
  *     JSON.parse each line.
  * Prints one JSON line per server (messages/s, server CPU µs per message, peak
- * RSS; the source's lines carry the ratios), then a summary on stderr.
+ * RSS; the source's and the references' lines carry their ratios to bare ws),
+ * then a summary on stderr.
  * Figures are measured, never hard-coded.
  * Usage: [WS_BENCH_ROUNDS=n] node --import tsx packages/adapter-ws/bench/ws-bench.ts [messages] [single|ndjson]
  */
