@@ -128,7 +128,8 @@ export class DestinationDriver {
       if (!this.#full) this.#setFull(true);
     }
     q.push(msg);
-    if (!this.#scheduled || q.length >= this.#drainNowAt) this.#schedule();
+    const now = q.length >= this.#drainNowAt;
+    if (now || !this.#scheduled) this.#schedule(now);
   }
 
   /**
@@ -156,7 +157,8 @@ export class DestinationDriver {
     }
     this.counters.received += n;
     this.counters.bytes += bytes;
-    if (!this.#scheduled || q.length >= this.#drainNowAt) this.#schedule();
+    const now = q.length >= this.#drainNowAt;
+    if (now || !this.#scheduled) this.#schedule(now);
   }
 
   /** Resolves once the queue is empty and nothing is in flight. */
