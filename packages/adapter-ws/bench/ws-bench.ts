@@ -13,6 +13,7 @@
  * Figures are measured, never hard-coded.
  * Usage: [WS_BENCH_ROUNDS=n] node --import tsx packages/adapter-ws/bench/ws-bench.ts [messages] [single|ndjson]
  */
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { LogMessage, NullDestination, Pipeline, defineConfig, jsonFieldsFill } from '@logpath/core';
@@ -157,7 +158,9 @@ async function bare(mode: Mode, messages: number, work: BareWork = 'count'): Pro
         if (mode === 'single') {
           count++;
         } else if (work === 'check') {
-          count += LogMessage.fromJsonLines(data.toString('latin1'), FILL, undefined, 1).length;
+          // Decoded as the source decodes text frames: ASCII as Latin-1 (a plain copy).
+          const text = isAscii(data) ? data.toString('latin1') : data.toString('utf8');
+          count += LogMessage.fromJsonLines(text, FILL, undefined, 1).length;
         } else {
           const lines = data.toString().split('\n');
           for (let i = 0; i < lines.length; i++) {
